@@ -1,0 +1,1 @@
+"""Inbound channels: Twilio WhatsApp (and later voice) webhooks."""

@@ -1,0 +1,57 @@
+"""Twilio's WhatsApp webhook: signed form in, TwiML out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response, status
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels.twilio_auth import TwilioFormDep
+from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
+from bot.rasa_client import BotReply
+from bot.routing.service import InboundMessage, handle_inbound
+
+router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+MAX_MEDIA = 10  # Twilio sends at most ten media items with one message
+
+
+def inbound_from_form(form: dict[str, str]) -> InboundMessage:
+    """Read Twilio's inbound message fields; 400 when a required one is missing."""
+    missing = [name for name in ("From", "Body", "MessageSid") if name not in form]
+    if missing or not form.get("From") or not form.get("MessageSid"):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"missing field(s): {', '.join(missing) or 'From'}"
+        )
+    try:
+        media_count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "NumMedia is not a number") from error
+    media = tuple(form[f"MediaUrl{i}"] for i in range(media_count) if form.get(f"MediaUrl{i}"))
+    return InboundMessage(
+        channel="whatsapp",
+        address=form["From"],
+        text=form["Body"],
+        message_sid=form["MessageSid"],
+        media_urls=media,
+    )
+
+
+def twiml_for(replies: list[BotReply]) -> str:
+    """One `<Message>` per bot message, with its image where it has one."""
+    response = MessagingResponse()
+    for reply in replies:
+        message = response.message()
+        message.body(reply.text)
+        if reply.media_url:
+            message.media(reply.media_url)
+    return str(response)
+
+
+@router.post("/whatsapp", summary="Twilio WhatsApp inbound message webhook")
+def whatsapp_webhook(
+    form: TwilioFormDep, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+) -> Response:
+    """Answer a WhatsApp message with TwiML; a Twilio retry gets an empty answer."""
+    inbound = inbound_from_form(form)
+    result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
+    return Response(content=twiml_for(result.replies), media_type="application/xml")

@@ -1,0 +1,51 @@
+"""The gateway's app factory: `uvicorn bot.main:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from bot import health
+from bot.channels import whatsapp
+from bot.core.config import Settings, get_settings
+from bot.rasa_client import RasaClient
+from bot.simulator import router as simulator
+from bot.storage.db import migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway: WhatsApp webhook, simulator, health; migrate the database."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(settings.database_url)
+        app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        log.info("Sahay gateway ready; simulator at /simulator")
+        yield
+        app.state.rasa.close()
+
+    app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.include_router(health.router)
+    app.include_router(whatsapp.router)
+    app.include_router(simulator.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/simulator")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # Same status as FastAPI's default, without echoing the (possibly personal) input.
+        fields = [".".join(str(p) for p in e["loc"]) for e in error.errors()]
+        return JSONResponse({"detail": "invalid request", "fields": fields}, status_code=422)
+
+    return app

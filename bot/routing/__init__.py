@@ -1,0 +1,1 @@
+"""Routing of every inbound message: store it, decide who answers, store the answer."""

@@ -1,0 +1,157 @@
+"""The one path every inbound message takes, whatever channel it came by.
+
+Twilio's WhatsApp webhook and the local simulator both call `handle_inbound`, so the
+simulator exercises exactly what a real WhatsApp message goes through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.config import Settings
+from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
+from bot.responses import ResponseCatalogue
+from bot.storage.crypto import encrypt, normalise_address, phone_key
+from bot.storage.db import session_scope
+from bot.storage.models import Contact, Conversation, Message, utcnow
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("bot", "queued", "with_counsellor")
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message as a channel received it, before anything is stored."""
+
+    channel: str  # "whatsapp" or "simulator"
+    address: str  # the sender's address on that channel, e.g. "whatsapp:+9198..."
+    text: str
+    message_sid: str
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass
+class RoutingResult:
+    """What to send back, and whether this was a retry of a message already handled."""
+
+    replies: list[BotReply] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def handle_inbound(
+    *,
+    settings: Settings,
+    rasa: RasaClient,
+    catalogue: ResponseCatalogue,
+    inbound: InboundMessage,
+) -> RoutingResult:
+    """Store an inbound message, get the bot's answer, store and return it.
+
+    The inbound message is committed before Rasa is asked, so nothing is lost when Rasa
+    fails, and no database lock is held while Rasa (and through it the action server,
+    which writes to the same database) works.
+    """
+    with session_scope(settings.database_url) as session:
+        contact = _get_or_create_contact(
+            session=session, settings=settings, address=inbound.address
+        )
+        conversation = _open_conversation(session=session, contact=contact, channel=inbound.channel)
+        stored = _store_inbound(
+            session=session, settings=settings, conversation=conversation, inbound=inbound
+        )
+        if stored is None:
+            return RoutingResult(duplicate=True)
+        conversation_id = conversation.id
+        sender = contact.phone_key
+        language = contact.preferred_language or conversation.language
+
+    metadata = {"channel": inbound.channel, "language": language}
+    try:
+        replies = rasa.send(sender=sender, text=inbound.text, metadata=metadata)
+    except RasaUnavailable as error:
+        log.warning("Rasa unavailable for conversation %s: %s", conversation_id, error)
+        replies = [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+
+    with session_scope(settings.database_url) as session:
+        current = session.get(Conversation, conversation_id)
+        if current is None:
+            # The person asked for erasure in this very turn: keep nothing of it.
+            return RoutingResult(replies=replies)
+        for reply in replies:
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    direction="out",
+                    author="bot",
+                    body_encrypted=encrypt(reply.text, key=settings.encryption_key),
+                    media_url=reply.media_url,
+                    delivery_status="replied",
+                )
+            )
+        current.last_message_at = utcnow()
+    return RoutingResult(replies=replies)
+
+
+def _get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:
+    key = phone_key(address, secret=settings.phone_hash_key)
+    contact = session.scalar(select(Contact).where(Contact.phone_key == key))
+    if contact is not None:
+        return contact
+    contact = Contact(
+        phone_key=key,
+        phone_encrypted=encrypt(normalise_address(address), key=settings.encryption_key),
+    )
+    try:
+        with session.begin_nested():
+            session.add(contact)
+    except IntegrityError:
+        # Another request created the same person a moment ago.
+        found = session.scalar(select(Contact).where(Contact.phone_key == key))
+        assert found is not None
+        return found
+    return contact
+
+
+def _open_conversation(*, session: Session, contact: Contact, channel: str) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.contact_id == contact.id,
+            Conversation.channel == channel,
+            Conversation.state.in_(OPEN_STATES),
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if conversation is None:
+        conversation = Conversation(contact=contact, channel=channel, state="bot")
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def _store_inbound(
+    *, session: Session, settings: Settings, conversation: Conversation, inbound: InboundMessage
+) -> Message | None:
+    """Store the message; None when its Twilio id was stored before (a retry)."""
+    message = Message(
+        conversation_id=conversation.id,
+        direction="in",
+        author="person",
+        body_encrypted=encrypt(inbound.text, key=settings.encryption_key),
+        media_url=inbound.media_urls[0] if inbound.media_urls else None,
+        twilio_sid=inbound.message_sid,
+        delivery_status="received",
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message

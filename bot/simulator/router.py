@@ -1,0 +1,57 @@
+"""The local simulator: a chat page and the endpoint it posts to.
+
+Messages from the page go through `handle_inbound`, the same function behind the
+WhatsApp webhook, with the simulator as the channel.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
+from bot.routing.service import InboundMessage, handle_inbound
+
+router = APIRouter(prefix="/simulator", tags=["simulator"])
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+
+class SimulatorMessage(BaseModel):
+    """What the chat page sends: a made-up phone number and the text typed."""
+
+    phone: str = Field(pattern=r"^\+?[0-9]{6,15}$")
+    text: str = Field(max_length=4096)
+
+
+class SimulatorReply(BaseModel):
+    """One bot message shown on the page."""
+
+    text: str
+    media_url: str | None = None
+
+
+@router.get("", response_class=HTMLResponse, summary="Chat with the bot in the browser")
+def simulator_page(request: Request) -> HTMLResponse:
+    """The chat page."""
+    return templates.TemplateResponse(request, "simulator.html", {})
+
+
+@router.post("/messages", summary="Send a message as if from WhatsApp")
+def simulator_message(
+    message: SimulatorMessage, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+) -> list[SimulatorReply]:
+    """Route the typed text exactly as a WhatsApp message and return the replies."""
+    inbound = InboundMessage(
+        channel="simulator",
+        address="sim:" + re.sub(r"[^0-9+]", "", message.phone),
+        text=message.text,
+        message_sid=f"SIM{uuid.uuid4().hex}",
+    )
+    result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
+    return [SimulatorReply(text=r.text, media_url=r.media_url) for r in result.replies]

@@ -1,0 +1,1 @@
+"""Voice IVR over Twilio: TwiML builders and the gateway router."""

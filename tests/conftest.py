@@ -1,0 +1,137 @@
+"""Fixtures shared by every test layer.
+
+Nothing here reaches a live service outside this machine. The `helpline` fixture starts
+the real Rasa server (with the trained model), the real action server and the gateway as
+processes on free ports, once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from twilio.request_validator import RequestValidator
+
+from bot.core.config import PROJECT_ROOT, Settings
+from bot.launcher import service_commands, start, stop, wait_until_ready
+
+TWILIO_TEST_TOKEN = "test-auth-token-" + "0" * 16
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(tmp: Path, **overrides: str) -> Settings:
+    """Settings for an isolated helpline: its own database files, ports and secrets."""
+    values = {
+        "SAHAY_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp / 'sahay.db'}",
+        "TRACKER_URL": f"sqlite:///{tmp / 'tracker.db'}",
+        "SAHAY_PHONE_HASH_KEY": secrets.token_urlsafe(32),
+        "SAHAY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def sign(url: str, params: dict[str, str], token: str = TWILIO_TEST_TOKEN) -> str:
+    """X-Twilio-Signature for a form POST, computed by twilio's own validator."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def whatsapp_form(
+    body: str, *, sid: str | None = None, sender: str = "+919812345678", **extra: str
+) -> dict[str, str]:
+    """The fields Twilio posts for an inbound WhatsApp message."""
+    return {
+        "MessageSid": sid or "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "1" * 32,
+        "From": f"whatsapp:{sender}",
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
+
+
+def post_signed(
+    client: httpx.Client | object, url: str, form: dict[str, str], token: str = TWILIO_TEST_TOKEN
+) -> httpx.Response:
+    """POST a form the way Twilio does, signed for `url`."""
+    headers = {
+        "X-Twilio-Signature": sign(url, form, token),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return client.post(url, content=urlencode(form), headers=headers)  # type: ignore[attr-defined,no-any-return]
+
+
+@dataclass
+class Helpline:
+    """A running helpline: its address, settings and log folder."""
+
+    url: str
+    settings: Settings
+    logs: Path
+
+    def whatsapp(self, body: str, **kwargs: str) -> httpx.Response:
+        """Send a signed WhatsApp message to the gateway."""
+        with httpx.Client(timeout=30) as client:
+            return post_signed(client, f"{self.url}/twilio/whatsapp", whatsapp_form(body, **kwargs))
+
+
+@pytest.fixture(scope="session")
+def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
+    """Rasa, the action server and the gateway, started as `make run` starts them."""
+    model = PROJECT_ROOT / "models" / "sahay.tar.gz"
+    if not model.exists():
+        pytest.fail("no trained model: run the tests through `make test`, which trains it")
+    tmp = tmp_path_factory.mktemp("helpline")
+    settings = make_settings(
+        tmp,
+        GATEWAY_PORT=str(free_port()),
+        RASA_PORT=str(free_port()),
+        ACTION_SERVER_PORT=str(free_port()),
+    )
+    logs = tmp / "logs"
+    processes: list[subprocess.Popen[bytes]] = [
+        start(command, log_dir=logs) for command in service_commands(settings)
+    ]
+    url = f"http://127.0.0.1:{settings.gateway_port}"
+    try:
+        if not wait_until_ready(url, processes):
+            report = "\n".join(
+                f"--- {log.name} ---\n{log.read_text(errors='replace')[-3000:]}"
+                for log in sorted(logs.glob("*.log"))
+            )
+            pytest.fail(f"the helpline did not become ready:\n{report}")
+        yield Helpline(url=url, settings=settings, logs=logs)
+    finally:
+        stop(processes)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An environment without any Sahay or Twilio variable, and a fresh settings cache."""
+    from bot.core.config import get_settings
+
+    for name in list(os.environ):
+        if name.startswith(("SAHAY_", "TWILIO_", "DATABASE_", "RASA_", "TRACKER_")):
+            monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,53 @@
+"""A gateway in-process with a stand-in for the Rasa server (the real one is tested in
+tests/integration)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.core.config import Settings
+from bot.core.deps import get_rasa
+from bot.main import create_app
+from bot.rasa_client import BotReply, RasaUnavailable
+from tests.conftest import make_settings
+
+
+@dataclass
+class RecordingRasa:
+    """Answers every turn with fixed replies and remembers what it was sent."""
+
+    replies: list[BotReply] = field(default_factory=lambda: [BotReply("Namaste from Sahay")])
+    down: bool = False
+    turns: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
+        if self.down:
+            raise RasaUnavailable("connection refused")
+        self.turns.append({"sender": sender, "text": text, "metadata": metadata})
+        return list(self.replies)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Gateway:
+    client: TestClient
+    settings: Settings
+    rasa: RecordingRasa
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    settings = make_settings(tmp_path)
+    rasa = RecordingRasa()
+    app = create_app(settings)
+    app.dependency_overrides[get_rasa] = lambda: rasa
+    with TestClient(app, base_url="http://testserver") as client:
+        yield Gateway(client=client, settings=settings, rasa=rasa)

@@ -1,0 +1,83 @@
+"""Session start and the per-message context action."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.privacy import ActionEraseMyData
+from actions.session import ActionSessionStart, ActionSyncContext, context_from_metadata
+from bot.storage.db import session_scope
+from bot.storage.models import BotSession, Contact
+from tests.unit.actions.conftest import make_tracker
+
+
+def run(action, tracker):  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher, events
+
+
+def test_context_keeps_only_known_values() -> None:
+    assert context_from_metadata({"channel": "whatsapp", "language": "bn"}) == {
+        "channel": "whatsapp",
+        "language": "bn",
+    }
+    assert context_from_metadata({"language": "klingon"}) == {}
+    assert context_from_metadata(None) == {}
+
+
+def test_session_start_records_the_session_and_carries_the_language(app_database: str) -> None:
+    tracker = make_tracker(
+        slots={"language": "ta", "session_started_metadata": {"channel": "whatsapp"}}
+    )
+    _, events = run(ActionSessionStart(), tracker)
+
+    assert events[0] == SessionStarted()
+    assert SlotSet("language", "ta") in events
+    assert SlotSet("channel", "whatsapp") in events
+    assert events[-1] == ActionExecuted("action_listen")
+    with session_scope(app_database) as session:
+        [row] = session.scalars(select(BotSession)).all()
+        assert (row.sender_key, row.channel, row.language) == ("a" * 64, "whatsapp", "ta")
+
+
+def test_explicit_language_choice_beats_the_gateways_guess() -> None:
+    tracker = make_tracker(
+        intent="choose_language",
+        entities=[{"entity": "language", "value": "or"}],
+        metadata={"channel": "whatsapp", "language": "hi"},
+    )
+    _, events = run(ActionSyncContext(), tracker)
+    assert SlotSet("language", "or") in events
+
+
+def test_metadata_language_used_when_nothing_was_chosen() -> None:
+    tracker = make_tracker(metadata={"channel": "simulator", "language": "gu"})
+    _, events = run(ActionSyncContext(), tracker)
+    assert SlotSet("language", "gu") in events
+    assert SlotSet("channel", "simulator") in events
+
+
+def test_unchanged_slots_are_not_set_again() -> None:
+    tracker = make_tracker(
+        slots={"language": "gu", "channel": "simulator"},
+        metadata={"channel": "simulator", "language": "gu"},
+    )
+    _, events = run(ActionSyncContext(), tracker)
+    assert events == []
+
+
+def test_erasure_deletes_the_contact_and_confirms(app_database: str) -> None:
+    with session_scope(app_database) as session:
+        session.add(Contact(phone_key="c" * 64, phone_encrypted=b"x"))
+        session.add(BotSession(sender_key="c" * 64, channel="whatsapp"))
+    dispatcher, _ = run(ActionEraseMyData(), make_tracker(sender="c" * 64))
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_data_deleted"]
+    with session_scope(app_database) as session:
+        assert session.scalars(select(Contact)).all() == []
+        assert session.scalars(select(BotSession)).all() == []
