@@ -83,8 +83,8 @@ def service_commands(settings: Settings) -> list[ServiceCommand]:
                 "rasa",
                 "run",
                 "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
+                # One argument, so that a token starting with "-" is not read as an option.
+                f"--auth-token={settings.rasa_token}",
                 "--model",
                 settings.model_path,
                 "--endpoints",

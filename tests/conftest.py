@@ -106,6 +106,8 @@ def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
         GATEWAY_PORT=str(free_port()),
         RASA_PORT=str(free_port()),
         ACTION_SERVER_PORT=str(free_port()),
+        # token_urlsafe() can start with "-"; make sure such a token reaches Rasa intact.
+        RASA_TOKEN="-" + secrets.token_urlsafe(16),
     )
     logs = tmp / "logs"
     processes: list[subprocess.Popen[bytes]] = [
