@@ -8,7 +8,8 @@ APP_PYTHON_VERSION ?= 3.11
 VENV        := .venv
 ENGINE_VENV := .venv-rasa
 PY          := $(VENV)/bin/python
-RASA        := PYTHONPATH=$(CURDIR) $(ENGINE_VENV)/bin/python -m rasa
+RASA_PY     := PYTHONPATH=$(CURDIR) $(ENGINE_VENV)/bin/python
+RASA        := $(RASA_PY) -m rasa
 DOMAIN      := build/domain
 MODEL       := models/sahay.tar.gz
 MODEL_HASH  := models/sahay.hash
@@ -66,6 +67,17 @@ run: train ## Start Rasa, the action server and the gateway; open the printed si
 
 shell: train ## Talk to the bot in the terminal (through the gateway, like WhatsApp)
 	$(PY) -m bot.shell
+
+eval-nlu: train ## Score the model on the held-out tests/nlu files -> docs/nlu-report.md
+	@$(RASA_PY) scripts/eval_nlu.py --model $(MODEL) --tests tests/nlu --out docs/nlu-report.md \
+	  >/dev/null 2>var/eval-nlu.log || true
+	@sed -n '1,/^## Crisis/p' docs/nlu-report.md
+
+bench-nlu: train ## Latency of /model/parse over the held-out files -> docs/nlu-bench.md
+	$(PY) scripts/bench_nlu.py --model $(MODEL) --tests tests/nlu --out docs/nlu-bench.md
+
+eval-safety: setup ## Crisis detector recall and false positives -> docs/safety-report.md
+	$(PY) -m bot.safety.evaluate --out docs/safety-report.md
 
 # --- quality ------------------------------------------------------------------------
 browser-deps: ## Install Debian's chromium and Indic fonts for the browser tests

@@ -14,8 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.store import record_session_start
-
-LANGUAGES = ("en", "hi", "bn", "or", "as", "mr", "gu", "pa", "ta", "te", "kn", "ml")
+from bot.language import LANGUAGES, parse_language_name
 CARRIED_SLOTS = ("language", "channel")
 
 
@@ -67,12 +66,22 @@ class ActionSyncContext(Action):
     ) -> list[EventType]:
         message = tracker.latest_message or {}
         context = context_from_metadata(message.get("metadata"))
-        if (message.get("intent") or {}).get("name") == "choose_language":
-            chosen = next(tracker.get_latest_entity_values("language"), None)
-            if chosen in LANGUAGES:
-                context["language"] = chosen
+        chosen = explicit_language_choice(tracker)
+        if chosen is not None:
+            context["language"] = chosen
         return [
             SlotSet(name, value)
             for name, value in context.items()
             if tracker.get_slot(name) != value
         ]
+
+
+def explicit_language_choice(tracker: Tracker) -> str | None:
+    """The language the latest message chose, by entity or by naming it, if any."""
+    message = tracker.latest_message or {}
+    if (message.get("intent") or {}).get("name") != "choose_language":
+        return None
+    chosen = next(tracker.get_latest_entity_values("language"), None)
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return parse_language_name(message.get("text") or "")

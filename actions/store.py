@@ -6,7 +6,8 @@ from sqlalchemy import delete, select
 
 from bot.core.config import get_settings
 from bot.storage.db import session_scope
-from bot.storage.models import BotSession, Contact
+from bot.handoff.service import request_handoff
+from bot.storage.models import BotSession, Contact, Conversation
 
 
 def record_session_start(*, sender_key: str, channel: str | None, language: str | None) -> None:
@@ -22,3 +23,36 @@ def erase_contact(*, sender_key: str) -> None:
         if contact is not None:
             session.delete(contact)
         session.execute(delete(BotSession).where(BotSession.sender_key == sender_key))
+
+
+def remember_language(*, sender_key: str, language: str) -> None:
+    """Keep the language a person chose, for this and their next conversations."""
+    with session_scope(get_settings().database_url) as session:
+        contact = session.scalar(select(Contact).where(Contact.phone_key == sender_key))
+        if contact is not None:
+            contact.preferred_language = language
+
+
+def queue_urgent_handoff(*, sender_key: str, reason: str) -> None:
+    """Queue the sender's open conversation for a counsellor, urgently."""
+    queue_handoff(sender_key=sender_key, priority="urgent", reason=reason)
+
+
+def queue_handoff(*, sender_key: str, priority: str, reason: str) -> None:
+    """Queue the sender's open conversation for a counsellor."""
+    with session_scope(get_settings().database_url) as session:
+        conversation = session.scalar(
+            select(Conversation)
+            .join(Contact)
+            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        if conversation is not None:
+            request_handoff(
+                session=session,
+                conversation=conversation,
+                priority=priority,
+                reason=reason,
+                actor="bot",
+            )

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from bot import health
+from bot import health, safety
 from bot.channels import whatsapp
 from bot.core.config import Settings, get_settings
 from bot.rasa_client import RasaClient
@@ -27,7 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.database_url)
-        app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        # Load and compile the crisis rules now: a broken rules file must stop the start,
+        # not surface on the first person in crisis.
+        safety.warm_up()
+        app.state.rasa = RasaClient(
+            settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=settings.rasa_token
+        )
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
         app.state.rasa.close()

@@ -18,13 +18,15 @@ class BotReply:
 
     text: str
     media_url: str | None = None
+    choices: tuple[str, ...] = ()  # payloads of the buttons offered with the text
 
 
 class RasaClient:
     """A pooled HTTP client for one Rasa server."""
 
-    def __init__(self, base_url: str, *, timeout: float) -> None:
+    def __init__(self, base_url: str, *, timeout: float, token: str = "") -> None:
         self._client = httpx.Client(base_url=base_url, timeout=timeout)
+        self._token = token
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         """Send one user turn through the REST channel and return the bot's messages."""
@@ -38,10 +40,37 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as error:
             raise RasaUnavailable(str(error)) from error
         return [
-            BotReply(text=item.get("text") or "", media_url=item.get("image"))
+            BotReply(
+                text=item.get("text") or "",
+                media_url=item.get("image"),
+                choices=tuple(
+                    str(button["payload"])
+                    for button in item.get("buttons") or []
+                    if isinstance(button, dict) and button.get("payload")
+                ),
+            )
             for item in payload
             if isinstance(item, dict) and (item.get("text") or item.get("image"))
         ]
+
+    def pause(self, *, sender: str) -> None:
+        """Pause the bot for this sender (a counsellor holds the conversation)."""
+        self._append_event(sender, {"event": "pause"})
+
+    def resume(self, *, sender: str) -> None:
+        """Let the bot answer this sender again."""
+        self._append_event(sender, {"event": "resume"})
+
+    def _append_event(self, sender: str, event: dict[str, Any]) -> None:
+        try:
+            response = self._client.post(
+                f"/conversations/{sender}/tracker/events",
+                params={"token": self._token},
+                json=event,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(str(error)) from error
 
     def close(self) -> None:
         """Release the connection pool."""

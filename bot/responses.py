@@ -15,26 +15,39 @@ import yaml
 
 from bot.core.config import PROJECT_ROOT
 
-RESPONSES_DIR = PROJECT_ROOT / "domain" / "responses"
+DOMAIN_DIR = PROJECT_ROOT / "domain"
 DEFAULT_LANGUAGE = "en"
 
 
 class ResponseCatalogue:
     """Reply texts by response name and language."""
 
-    def __init__(self, texts: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self, texts: dict[str, dict[str, str]], menus: dict[str, list[str]] | None = None
+    ) -> None:
         self._texts = texts
+        self._menus = menus or {}
 
     @classmethod
-    def load(cls, directory: Path = RESPONSES_DIR) -> ResponseCatalogue:
-        """Read every `<lang>.yml` file in the responses folder."""
+    def load(cls, domain_dir: Path = DOMAIN_DIR) -> ResponseCatalogue:
+        """Read `responses/<lang>.yml`, the language-neutral replies of the feature files
+        (such as the language menu, written in every script at once) and `menus.yml`."""
         texts: dict[str, dict[str, str]] = {}
-        for path in sorted(directory.glob("*.yml")):
-            data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            for name, variations in (data.get("responses") or {}).items():
-                if variations and isinstance(variations[0], dict) and "text" in variations[0]:
-                    texts.setdefault(name, {})[path.stem] = str(variations[0]["text"])
-        return cls(texts)
+        for path in sorted(domain_dir.glob("*.yml")):
+            for name, text in _first_texts(path).items():
+                texts.setdefault(name, {})[DEFAULT_LANGUAGE] = text
+        for path in sorted((domain_dir / "responses").glob("*.yml")):
+            for name, text in _first_texts(path).items():
+                texts.setdefault(name, {})[path.stem] = text
+        menus_file = domain_dir / "menus.yml"
+        menus = {}
+        if menus_file.exists():
+            menus = (yaml.safe_load(menus_file.read_text(encoding="utf-8")) or {}).get("menus")
+        return cls(texts, menus or {})
+
+    def choices(self, name: str) -> list[str]:
+        """The payloads of the numbered choices response `name` offers."""
+        return list(self._menus.get(name, []))
 
     def render(self, name: str, language: str | None, **values: str) -> str:
         """The text of response `name` in `language`, English when that has none."""
@@ -51,3 +64,12 @@ class ResponseCatalogue:
 def get_catalogue() -> ResponseCatalogue:
     """The catalogue, read once per process."""
     return ResponseCatalogue.load()
+
+
+def _first_texts(path: Path) -> dict[str, str]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    texts = {}
+    for name, variations in (data.get("responses") or {}).items():
+        if variations and isinstance(variations[0], dict) and "text" in variations[0]:
+            texts[name] = str(variations[0]["text"])
+    return texts

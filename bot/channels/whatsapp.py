@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.twilio_auth import TwilioFormDep
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
 from bot.routing.service import InboundMessage, handle_inbound
+from bot.storage.db import session_scope
+from bot.storage.models import Message
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
 
@@ -55,3 +58,20 @@ def whatsapp_webhook(
     inbound = inbound_from_form(form)
     result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
     return Response(content=twiml_for(result.replies), media_type="application/xml")
+
+
+DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "read", "undelivered", "failed"}
+
+
+@router.post("/status", summary="Twilio delivery status callback")
+def status_callback(form: TwilioFormDep, settings: SettingsDep) -> Response:
+    """Record what Twilio says happened to a message we sent."""
+    sid = form.get("MessageSid")
+    status_value = form.get("MessageStatus") or form.get("SmsStatus")
+    if not sid or status_value not in DELIVERY_STATES:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and MessageStatus needed")
+    with session_scope(settings.database_url) as session:
+        message = session.scalar(select(Message).where(Message.twilio_sid == sid))
+        if message is not None:
+            message.delivery_status = status_value
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

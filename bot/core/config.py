@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         alias="PUBLIC_URL",
         description="The https address Twilio calls, used to check signatures behind a proxy",
     )
+    twilio_api_base_url: str = Field(
+        "", alias="TWILIO_API_BASE_URL", description="only for tests: a local stand-in API"
+    )
     max_body_bytes: int = Field(64 * 1024, alias="SAHAY_MAX_BODY_BYTES")
 
     @model_validator(mode="after")

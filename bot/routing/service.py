@@ -6,6 +6,7 @@ simulator exercises exactly what a real WhatsApp message goes through.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
@@ -14,8 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.config import Settings
+from bot.handoff.service import request_handoff
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
+from bot.routing.choices import Turn, decide_turn
+from bot.safety import CrisisAssessment, assess
 from bot.storage.crypto import encrypt, normalise_address, phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Contact, Conversation, Message, utcnow
@@ -23,6 +27,8 @@ from bot.storage.models import Contact, Conversation, Message, utcnow
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("bot", "queued", "with_counsellor")
+# While a person waits for a counsellor, remind them at most this often.
+WAITING_REPLY_INTERVAL = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -67,16 +73,46 @@ def handle_inbound(
         )
         if stored is None:
             return RoutingResult(duplicate=True)
+        crisis = assess(inbound.text)
+        stored.crisis_category = crisis.category
+        stored.crisis_risk = crisis.risk
+        stored.crisis_rule = crisis.rule
+        turn = decide_turn(
+            text=inbound.text,
+            known_language=contact.preferred_language or conversation.language,
+            choices=conversation.pending_choices,
+        )
+        if turn.language is not None:
+            conversation.language = turn.language
+        elif crisis.is_crisis and crisis.language is not None:
+            conversation.language = crisis.language
+        if turn.remember:
+            contact.preferred_language = turn.language
+        language = conversation.language
+        if crisis.is_crisis:
+            request_handoff(
+                session=session,
+                conversation=conversation,
+                priority="urgent",
+                reason=f"crisis:{crisis.category}",
+                actor="crisis-detector",
+            )
+        state = conversation.state
+        quiet = _recently_answered(session=session, conversation_id=conversation.id)
         conversation_id = conversation.id
         sender = contact.phone_key
-        language = contact.preferred_language or conversation.language
 
-    metadata = {"channel": inbound.channel, "language": language}
-    try:
-        replies = rasa.send(sender=sender, text=inbound.text, metadata=metadata)
-    except RasaUnavailable as error:
-        log.warning("Rasa unavailable for conversation %s: %s", conversation_id, error)
-        replies = [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+    replies = _answer(
+        turn=turn,
+        crisis=crisis,
+        state=state,
+        quiet=quiet,
+        language=language,
+        inbound=inbound,
+        sender=sender,
+        rasa=rasa,
+        catalogue=catalogue,
+    )
 
     with session_scope(settings.database_url) as session:
         current = session.get(Conversation, conversation_id)
@@ -94,8 +130,69 @@ def handle_inbound(
                     delivery_status="replied",
                 )
             )
+        offered = [reply.choices for reply in replies if reply.choices]
+        current.pending_choices = list(offered[-1]) if offered else None
         current.last_message_at = utcnow()
     return RoutingResult(replies=replies)
+
+
+def _answer(
+    *,
+    turn: Turn,
+    crisis: CrisisAssessment,
+    state: str,
+    quiet: bool,
+    language: str | None,
+    inbound: InboundMessage,
+    sender: str,
+    rasa: RasaClient,
+    catalogue: ResponseCatalogue,
+) -> list[BotReply]:
+    """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
+    if crisis.is_crisis:
+        # Answered here, at once, without Rasa: it may be down, and a person in crisis
+        # must not wait for it. The urgent handoff is already queued.
+        name = "utter_danger" if crisis.category == "danger" else "utter_crisis"
+        try:
+            rasa.pause(sender=sender)
+        except RasaUnavailable as error:
+            log.warning("could not pause Rasa for a crisis handoff: %s", error)
+        return [BotReply(text=catalogue.render(name, language))]
+    if state in ("queued", "with_counsellor"):
+        # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
+        if state == "queued" and not quiet:
+            return [BotReply(text=catalogue.render("utter_handoff_waiting", language))]
+        return []
+    if turn.show_language_menu:
+        return [
+            BotReply(
+                text=catalogue.render("utter_language_menu", language),
+                choices=tuple(catalogue.choices("utter_language_menu")),
+            )
+        ]
+    metadata = {"channel": inbound.channel, "language": language}
+    try:
+        return rasa.send(sender=sender, text=turn.text, metadata=metadata)
+    except RasaUnavailable as error:
+        log.warning("Rasa unavailable: %s", error)
+        return [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+
+
+def _recently_answered(*, session: Session, conversation_id: int) -> bool:
+    """Whether the bot wrote to this conversation in the last few minutes."""
+    since = utcnow() - WAITING_REPLY_INTERVAL
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "out",
+                Message.created_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:

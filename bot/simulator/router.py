@@ -9,14 +9,19 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.routing.service import InboundMessage, handle_inbound
+from bot.storage.crypto import decrypt, phone_key
+from bot.storage.db import session_scope
+from bot.storage.models import Contact, Conversation, Message
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -34,6 +39,46 @@ class SimulatorReply(BaseModel):
 
     text: str
     media_url: str | None = None
+
+
+class OutboxMessage(BaseModel):
+    """A message someone (a counsellor, a follow-up) sent to the simulated person."""
+
+    id: int
+    text: str
+    author: str
+
+
+@router.get("/outbox", summary="Messages sent to a simulated person since `after`")
+def simulator_outbox(
+    settings: SettingsDep,
+    phone: Annotated[str, Query(pattern=r"^\+?[0-9]{6,15}$")],
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> list[OutboxMessage]:
+    """What counsellors and follow-ups sent, which WhatsApp would have delivered."""
+    key = phone_key("sim:" + phone, secret=settings.phone_hash_key)
+    with session_scope(settings.database_url) as session:
+        rows = session.scalars(
+            select(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .join(Contact, Conversation.contact_id == Contact.id)
+            .where(
+                Contact.phone_key == key,
+                Message.direction == "out",
+                Message.author != "bot",
+                Message.id > after,
+            )
+            .order_by(Message.id)
+            .limit(100)
+        ).all()
+        return [
+            OutboxMessage(
+                id=m.id,
+                text=decrypt(m.body_encrypted, key=settings.encryption_key),
+                author=m.author,
+            )
+            for m in rows
+        ]
 
 
 @router.get("", response_class=HTMLResponse, summary="Chat with the bot in the browser")

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     ForeignKey,
     Index,
@@ -60,6 +61,8 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(24), default="bot")
     language: Mapped[str | None] = mapped_column(String(8))
+    # Payloads of the numbered choices the bot offered last, so that "2" picks the second.
+    pending_choices: Mapped[list[str] | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
@@ -86,9 +89,65 @@ class Message(Base):
     media_url: Mapped[str | None] = mapped_column(String(1024))
     twilio_sid: Mapped[str | None] = mapped_column(String(64))
     delivery_status: Mapped[str | None] = mapped_column(String(24))
+    # The crisis detector's decision on an inbound message (bot/safety).
+    crisis_category: Mapped[str | None] = mapped_column(String(16))
+    crisis_risk: Mapped[str | None] = mapped_column(String(16))
+    crisis_rule: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(Base):
+    """A request for a human counsellor, from the bot, a person or the crisis detector."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_state_priority", "state", "priority"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    priority: Mapped[str] = mapped_column(String(8))  # urgent, high, normal
+    reason: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # queued -> claimed -> active -> closed; also transferred (back to queued), abandoned.
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    counsellor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counsellors.id", ondelete="SET NULL"), index=True
+    )
+    # A peer supporter sees only the cases assigned to them.
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counsellors.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+    conversation: Mapped[Conversation] = relationship()
+
+    events: Mapped[list[HandoffEvent]] = relationship(
+        back_populates="handoff", order_by="HandoffEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class HandoffEvent(Base):
+    """One transition of a handoff: what changed, who did it, when."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(256))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    handoff: Mapped[Handoff] = relationship(back_populates="events")
 
 
 class BotSession(Base):
@@ -101,3 +160,48 @@ class BotSession(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Counsellor(Base):
+    """A person who takes escalated conversations: counsellor, supervisor or peer supporter."""
+
+    __tablename__ = "counsellors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # counsellor, supervisor, peer_supporter
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseNote(Base):
+    """A counsellor's note on a conversation, encrypted like messages."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who saw or did what, when: every view of a case and every action on it."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None]
+    detail: Mapped[str | None] = mapped_column(String(512))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -46,7 +46,14 @@ def test_a_person_chats_with_the_bot_in_the_simulator(helpline: Helpline, browse
     page.get_by_role("button", name="Send").click()
 
     expect(page.locator(".msg.user")).to_have_text("hi")
-    expect(page.locator(".msg.bot").first).to_contain_text("Sahay", timeout=30_000)
+    menu = page.locator(".msg.bot").first
+    expect(menu).to_contain_text("বাংলা", timeout=30_000)
+    expect(menu).to_contain_text("தமிழ்")
+
+    page.get_by_label("Message").fill("3")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.bot").nth(1)).to_contain_text("বাংলা", timeout=30_000)
+    expect(page.locator(".msg.bot").nth(2)).to_contain_text("112", timeout=30_000)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "simulator.png", full_page=True)
     page.close()

@@ -25,12 +25,21 @@ class RecordingRasa:
     replies: list[BotReply] = field(default_factory=lambda: [BotReply("Namaste from Sahay")])
     down: bool = False
     turns: list[dict[str, Any]] = field(default_factory=list)
+    paused: set[str] = field(default_factory=set)
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         if self.down:
             raise RasaUnavailable("connection refused")
         self.turns.append({"sender": sender, "text": text, "metadata": metadata})
         return list(self.replies)
+
+    def pause(self, *, sender: str) -> None:
+        if self.down:
+            raise RasaUnavailable("connection refused")
+        self.paused.add(sender)
+
+    def resume(self, *, sender: str) -> None:
+        self.paused.discard(sender)
 
     def close(self) -> None:
         pass

@@ -11,6 +11,7 @@ from tests.conftest import post_signed, sign, whatsapp_form
 from tests.gateway.conftest import Gateway
 
 URL = "http://testserver/twilio/whatsapp"
+TEXT = "hello, I need help with my ration card"  # confidently English
 
 
 def stored_rows(gateway: Gateway, table: str) -> list[tuple[object, ...]]:
@@ -26,19 +27,19 @@ def messages_of(response_text: str) -> list[ElementTree.Element]:
 
 
 def test_signed_message_is_answered_with_twiml(gateway: Gateway) -> None:
-    response = post_signed(gateway.client, URL, whatsapp_form("hi"))
+    response = post_signed(gateway.client, URL, whatsapp_form(TEXT))
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     [message] = messages_of(response.text)
     assert message.findtext("Body") == "Namaste from Sahay"
     [turn] = gateway.rasa.turns
-    assert turn["text"] == "hi"
+    assert turn["text"] == TEXT
     assert turn["metadata"]["channel"] == "whatsapp"
 
 
 def test_rasa_sees_the_keyed_hash_never_the_number(gateway: Gateway) -> None:
-    post_signed(gateway.client, URL, whatsapp_form("hi", sender="+919876543210"))
+    post_signed(gateway.client, URL, whatsapp_form(TEXT, sender="+919876543210"))
 
     sender = gateway.rasa.turns[0]["sender"]
     assert "9876543210" not in sender
@@ -50,7 +51,7 @@ def test_one_message_per_bot_reply_with_media(gateway: Gateway) -> None:
         BotReply("first"),
         BotReply("see the map", media_url="https://example.org/osc.png"),
     ]
-    response = post_signed(gateway.client, URL, whatsapp_form("where"))
+    response = post_signed(gateway.client, URL, whatsapp_form(TEXT))
 
     first, second = messages_of(response.text)
     assert first.findtext("Body") == "first"
@@ -59,7 +60,7 @@ def test_one_message_per_bot_reply_with_media(gateway: Gateway) -> None:
 
 
 def test_wrong_signature_is_refused_and_not_stored(gateway: Gateway) -> None:
-    form = whatsapp_form("hi")
+    form = whatsapp_form(TEXT)
     response = gateway.client.post(
         URL,
         content=urlencode(form),
@@ -75,12 +76,12 @@ def test_wrong_signature_is_refused_and_not_stored(gateway: Gateway) -> None:
 
 
 def test_missing_signature_is_refused(gateway: Gateway) -> None:
-    response = gateway.client.post(URL, data=whatsapp_form("hi"))
+    response = gateway.client.post(URL, data=whatsapp_form(TEXT))
     assert response.status_code == 403
 
 
 def test_tampered_body_is_refused(gateway: Gateway) -> None:
-    form = whatsapp_form("hi")
+    form = whatsapp_form(TEXT)
     signature = sign(URL, form)
     form["Body"] = "something else"
     response = gateway.client.post(
@@ -95,7 +96,7 @@ def test_tampered_body_is_refused(gateway: Gateway) -> None:
 
 
 def test_twilio_retry_is_stored_and_answered_once(gateway: Gateway) -> None:
-    form = whatsapp_form("hi", sid="SM" + "a" * 32)
+    form = whatsapp_form(TEXT, sid="SM" + "a" * 32)
     first = post_signed(gateway.client, URL, form)
     retry = post_signed(gateway.client, URL, form)
 
@@ -125,7 +126,7 @@ def test_no_phone_number_in_clear_in_any_row(gateway: Gateway) -> None:
 
 def test_rasa_down_gets_a_fallback_and_keeps_the_message(gateway: Gateway) -> None:
     gateway.rasa.down = True
-    response = post_signed(gateway.client, URL, whatsapp_form("hello?"))
+    response = post_signed(gateway.client, URL, whatsapp_form(TEXT))
 
     assert response.status_code == 200
     [message] = messages_of(response.text)
@@ -138,7 +139,7 @@ def test_rasa_down_gets_a_fallback_and_keeps_the_message(gateway: Gateway) -> No
 
 def test_missing_body_or_from_is_a_400(gateway: Gateway) -> None:
     for field in ("Body", "From", "MessageSid"):
-        form = whatsapp_form("hi")
+        form = whatsapp_form(TEXT)
         del form[field]
         response = post_signed(gateway.client, URL, form)
         assert response.status_code == 400, field
@@ -167,20 +168,20 @@ def test_undecodable_body_is_a_400(gateway: Gateway) -> None:
 
 
 def test_bad_num_media_is_a_400(gateway: Gateway) -> None:
-    response = post_signed(gateway.client, URL, whatsapp_form("hi", NumMedia="many"))
+    response = post_signed(gateway.client, URL, whatsapp_form(TEXT, NumMedia="many"))
     assert response.status_code == 400
 
 
 def test_without_auth_token_the_webhook_says_so(gateway: Gateway) -> None:
     gateway.settings.twilio_auth_token = ""
-    response = post_signed(gateway.client, URL, whatsapp_form("hi"))
+    response = post_signed(gateway.client, URL, whatsapp_form(TEXT))
     assert response.status_code == 503
     assert "TWILIO_AUTH_TOKEN" in response.json()["detail"]
 
 
 def test_public_url_is_used_for_the_signature_behind_a_proxy(gateway: Gateway) -> None:
     gateway.settings.public_url = "https://sahay.example.org"
-    form = whatsapp_form("hi")
+    form = whatsapp_form(TEXT)
     signed_for_public = sign("https://sahay.example.org/twilio/whatsapp", form)
     response = gateway.client.post(
         URL,
@@ -191,7 +192,7 @@ def test_public_url_is_used_for_the_signature_behind_a_proxy(gateway: Gateway) -
         },
     )
     assert response.status_code == 200
-    assert post_signed(gateway.client, URL, whatsapp_form("hi")).status_code == 403
+    assert post_signed(gateway.client, URL, whatsapp_form(TEXT)).status_code == 403
 
 
 def test_health_and_readiness_name_each_dependency(gateway: Gateway) -> None:
@@ -206,7 +207,7 @@ def test_health_and_readiness_name_each_dependency(gateway: Gateway) -> None:
 
 def test_simulator_goes_through_the_same_routing(gateway: Gateway) -> None:
     response = gateway.client.post(
-        "/simulator/messages", json={"phone": "+919800000001", "text": "hi"}
+        "/simulator/messages", json={"phone": "+919800000001", "text": TEXT}
     )
     assert response.status_code == 200
     assert response.json() == [{"text": "Namaste from Sahay", "media_url": None}]

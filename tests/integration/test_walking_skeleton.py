@@ -32,23 +32,36 @@ def test_everything_is_ready(helpline: Helpline) -> None:
     assert response.json()["checks"] == {"database": "ok", "rasa": "ok", "action_server": "ok"}
 
 
-def test_hi_gets_the_greeting_as_twiml(helpline: Helpline) -> None:
+ENGLISH = "hello, I need some help please"  # confidently English: no language menu
+
+
+def test_hi_gets_the_language_menu_then_the_greeting_in_english(helpline: Helpline) -> None:
     response = helpline.whatsapp("hi", sender="+919811100001")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
+    [menu] = bodies(response)
+    assert "English" in menu and "বাংলা" in menu and "മലയാളം" in menu
+    chosen = bodies(helpline.whatsapp("1", sender="+919811100001"))
+    assert any("English" in body for body in chosen)
+    assert any("112" in body for body in chosen)  # the help menu follows
+
+
+def test_a_confident_english_greeting_gets_the_greeting(helpline: Helpline) -> None:
+    response = helpline.whatsapp(ENGLISH, sender="+919811100007")
     assert any("Sahay" in body for body in bodies(response))
 
 
 def test_the_action_server_recorded_the_session(helpline: Helpline) -> None:
-    helpline.whatsapp("hello", sender="+919811100002")
+    helpline.whatsapp(ENGLISH, sender="+919811100002")
     key = phone_key("+919811100002", secret=helpline.settings.phone_hash_key)
     sessions = rows(helpline, "SELECT channel FROM bot_sessions WHERE sender_key = ?", key)
     assert sessions == [("whatsapp",)]
 
 
 def test_help_menu(helpline: Helpline) -> None:
-    response = helpline.whatsapp("menu", sender="+919811100003")
+    helpline.whatsapp(ENGLISH, sender="+919811100003")
+    response = helpline.whatsapp("what can you do, show me the menu", sender="+919811100003")
     assert any("1." in body and "112" in body for body in bodies(response))
 
 
@@ -67,8 +80,8 @@ def test_wrong_signature_is_403_and_not_stored(helpline: Helpline) -> None:
 
 def test_same_message_sid_twice_is_one_message_and_one_reply(helpline: Helpline) -> None:
     sid = "SM" + "c" * 32
-    first = helpline.whatsapp("hi", sid=sid, sender="+919811100005")
-    second = helpline.whatsapp("hi", sid=sid, sender="+919811100005")
+    first = helpline.whatsapp(ENGLISH, sid=sid, sender="+919811100005")
+    second = helpline.whatsapp(ENGLISH, sid=sid, sender="+919811100005")
 
     assert len(bodies(first)) >= 1
     assert bodies(second) == []
@@ -84,7 +97,7 @@ def test_same_message_sid_twice_is_one_message_and_one_reply(helpline: Helpline)
 
 
 def test_no_phone_number_in_clear_anywhere(helpline: Helpline) -> None:
-    helpline.whatsapp("hi", sender="+919811177777")
+    helpline.whatsapp(ENGLISH, sender="+919811177777")
     for database in (helpline.settings.database_url, helpline.settings.tracker_url):
         path = database.removeprefix("sqlite:///")
         with sqlite3.connect(path) as db:
@@ -112,7 +125,7 @@ def test_bad_input_is_a_clear_4xx(helpline: Helpline) -> None:
 def test_simulator_reaches_the_real_bot(helpline: Helpline) -> None:
     response = httpx.post(
         f"{helpline.url}/simulator/messages",
-        json={"phone": "+919811100006", "text": "hello"},
+        json={"phone": "+919811100006", "text": ENGLISH},
         timeout=30,
     )
     assert response.status_code == 200

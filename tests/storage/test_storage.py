@@ -22,6 +22,9 @@ class Catalogue:
     def render(self, name: str, language: str | None, **values: str) -> str:
         return name
 
+    def choices(self, name: str) -> list[str]:
+        return []
+
 
 def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
     migrate(database_url)

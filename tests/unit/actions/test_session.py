@@ -81,3 +81,43 @@ def test_erasure_deletes_the_contact_and_confirms(app_database: str) -> None:
     with session_scope(app_database) as session:
         assert session.scalars(select(Contact)).all() == []
         assert session.scalars(select(BotSession)).all() == []
+
+
+def test_nlu_crisis_replies_and_queues_an_urgent_handoff(app_database: str) -> None:
+    from actions.safety import ActionCrisisProtocol
+    from bot.storage.models import Conversation, Handoff
+
+    with session_scope(app_database) as session:
+        contact = Contact(phone_key="e" * 64, phone_encrypted=b"x")
+        session.add(contact)
+        session.flush()
+        session.add(Conversation(contact_id=contact.id, channel="whatsapp", state="bot"))
+    dispatcher, _ = run(
+        ActionCrisisProtocol(), make_tracker(sender="e" * 64, intent="report_danger")
+    )
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_danger"]
+    with session_scope(app_database) as session:
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert (handoff.priority, handoff.reason) == ("urgent", "nlu:danger")
+        assert session.scalars(select(Conversation)).one().state == "queued"
+
+
+def test_request_human_queues_a_normal_handoff_and_pauses(app_database: str) -> None:
+    from rasa_sdk.events import ConversationPaused
+
+    from actions.handoff import ActionRequestHuman
+    from bot.storage.models import Conversation, Handoff
+
+    with session_scope(app_database) as session:
+        contact = Contact(phone_key="j" * 64, phone_encrypted=b"x")
+        session.add(contact)
+        session.flush()
+        session.add(Conversation(contact_id=contact.id, channel="whatsapp", state="bot"))
+    dispatcher, events = run(ActionRequestHuman(), make_tracker(sender="j" * 64))
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested"]
+    assert events == [ConversationPaused()]
+    with session_scope(app_database) as session:
+        handoff = session.scalars(select(Handoff)).one()
+        assert (handoff.priority, handoff.reason) == ("normal", "request_human")

@@ -1,0 +1,1 @@
+"""Handoff to human counsellors: requests, priorities and their transitions."""

@@ -1,0 +1,60 @@
+"""A local HTTP server standing in for Twilio's REST API, for the official client to talk to."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class FakeTwilio:
+    """Records every message create request; answers like Twilio, or with an error."""
+
+    url: str = ""
+    requests: list[dict[str, str]] = field(default_factory=list)
+    fail_with: int | None = None
+
+
+@contextmanager
+def fake_twilio() -> Iterator[FakeTwilio]:
+    state = FakeTwilio()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            length = int(self.headers.get("content-length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            form["_path"] = self.path
+            state.requests.append(form)
+            if state.fail_with:
+                body = {"code": 63016, "message": "Outside the allowed window", "status": 400}
+                self._reply(state.fail_with, body)
+                return
+            sid = f"SM{len(state.requests):032d}"
+            self._reply(201, {"sid": sid, "status": "queued", "to": form.get("To"),
+                              "from": form.get("From"), "body": form.get("Body")})
+
+        def _reply(self, code: int, body: dict[str, object]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
