@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.store import record_session_start
 from bot.language import LANGUAGES, parse_language_name
+
 CARRIED_SLOTS = ("language", "channel")
 
 

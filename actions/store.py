@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import delete, select
 
 from bot.core.config import get_settings
-from bot.storage.db import session_scope
 from bot.handoff.service import request_handoff
-from bot.storage.models import BotSession, Contact, Conversation
+from bot.storage.crypto import encrypt
+from bot.storage.db import session_scope
+from bot.storage.models import BotSession, Contact, Conversation, ScreeningRecord
 
 
 def record_session_start(*, sender_key: str, channel: str | None, language: str | None) -> None:
@@ -55,4 +59,36 @@ def queue_handoff(*, sender_key: str, priority: str, reason: str) -> None:
                 priority=priority,
                 reason=reason,
                 actor="bot",
+            )
+
+
+def store_screening_results(
+    *, sender_key: str, results: list[dict[str, Any]], language: str
+) -> None:
+    """Keep completed instruments (the person agreed), answers encrypted."""
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        conversation = session.scalar(
+            select(Conversation)
+            .join(Contact)
+            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        if conversation is None:
+            return
+        for result in results:
+            session.add(
+                ScreeningRecord(
+                    conversation_id=conversation.id,
+                    instrument=result["instrument"],
+                    answers_encrypted=encrypt(
+                        json.dumps(result["answers"]), key=settings.encryption_key
+                    ),
+                    total=result["total"],
+                    band=result["band"],
+                    positive=result["positive"],
+                    flags=list(result["flags"]),
+                    language=language,
+                )
             )

@@ -20,8 +20,8 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bot.core.config import get_settings  # noqa: E402
-from bot.launcher import service_commands, start, stop  # noqa: E402
+from bot.core.config import get_settings
+from bot.launcher import service_commands, start, stop
 
 TARGET_P95_MS = 40.0
 _ANNOTATION = __import__("re").compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
@@ -47,7 +47,7 @@ def free_port() -> int:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -69,7 +69,10 @@ def main() -> int:
         with httpx.Client(base_url=url, timeout=30) as client:
             while True:
                 try:
-                    if client.get("/status", params={"token": settings.rasa_token}).status_code == 200:
+                    if (
+                        client.get("/status", params={"token": settings.rasa_token}).status_code
+                        == 200
+                    ):
                         break
                 except httpx.HTTPError:
                     pass

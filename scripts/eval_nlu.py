@@ -16,22 +16,21 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.loading import load_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bot.language import script_of  # noqa: E402
+from bot.language import script_of
 
 CRISIS_INTENTS = ("express_suicidal_thoughts", "report_danger")
 TARGET_F1 = 0.90
 TARGET_CRISIS_RECALL = 0.98
 
-Example = Tuple[str, str, str, str]  # language, script kind, gold intent, text
+Example = tuple[str, str, str, str]  # language, script kind, gold intent, text
 
 
-def load_examples(folder: Path) -> List[Example]:
+def load_examples(folder: Path) -> list[Example]:
     examples = []
     for path in sorted(folder.glob("*.yml")):
         for message in load_data(str(path)).intent_examples:
@@ -43,7 +42,7 @@ def load_examples(folder: Path) -> List[Example]:
     return examples
 
 
-def macro_f1(pairs: List[Tuple[str, str]]) -> float:
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
     labels = {gold for gold, _ in pairs}
     scores = []
     for label in labels:
@@ -56,11 +55,11 @@ def macro_f1(pairs: List[Tuple[str, str]]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def accuracy(pairs: List[Tuple[str, str]]) -> float:
+def accuracy(pairs: list[tuple[str, str]]) -> float:
     return sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else 0.0
 
 
-async def predict(agent: Agent, examples: List[Example]) -> Tuple[List[str], float]:
+async def predict(agent: Agent, examples: list[Example]) -> tuple[list[str], float]:
     predictions = []
     started = time.perf_counter()
     for _, _, _, text in examples:
@@ -69,12 +68,12 @@ async def predict(agent: Agent, examples: List[Example]) -> Tuple[List[str], flo
     return predictions, time.perf_counter() - started
 
 
-def report(examples: List[Example], predictions: List[str], seconds: float) -> Tuple[str, bool]:
-    groups: Dict[Tuple[str, str], List[Tuple[str, str]]] = defaultdict(list)
-    for (language, kind, gold, _), predicted in zip(examples, predictions):
+def report(examples: list[Example], predictions: list[str], seconds: float) -> tuple[str, bool]:
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for (language, kind, gold, _), predicted in zip(examples, predictions, strict=False):
         groups[(language, kind)].append((gold, predicted))
         groups[(language, "all")].append((gold, predicted))
-    all_pairs = [(ex[2], p) for ex, p in zip(examples, predictions)]
+    all_pairs = [(ex[2], p) for ex, p in zip(examples, predictions, strict=False)]
     lines = [
         "# NLU evaluation",
         "",
@@ -100,10 +99,16 @@ def report(examples: List[Example], predictions: List[str], seconds: float) -> T
             f"| {language} | {kind} | {len(pairs)} | {accuracy(pairs):.3f} | {f1:.3f} | "
             f"{'yes' if meets else f'**no** (−{TARGET_F1 - f1:.3f})'} |"
         )
-    lines += ["", "## Crisis intents", "", "| intent | language | recall | missed as |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Crisis intents",
+        "",
+        "| intent | language | recall | missed as |",
+        "|---|---|---|---|",
+    ]
     for intent in CRISIS_INTENTS:
-        by_language: Dict[str, List[str]] = defaultdict(list)
-        for (language, _, gold, _), predicted in zip(examples, predictions):
+        by_language: dict[str, list[str]] = defaultdict(list)
+        for (language, _, gold, _), predicted in zip(examples, predictions, strict=False):
             if gold == intent:
                 by_language[language].append(predicted)
                 by_language["all"].append(predicted)
@@ -122,7 +127,7 @@ def report(examples: List[Example], predictions: List[str], seconds: float) -> T
         lines.append(f"| {gold} | {predicted} | {count} |")
     lines += ["", "## Sample of misses", ""]
     for (language, kind, gold, text), predicted in list(
-        (ex, p) for ex, p in zip(examples, predictions) if ex[2] != p
+        (ex, p) for ex, p in zip(examples, predictions, strict=False) if ex[2] != p
     )[:40]:
         lines.append(f"- `{language}` {kind}: “{text}” — {gold} → {predicted}")
     lines += [

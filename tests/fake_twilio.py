@@ -25,7 +25,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
     state = FakeTwilio()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             form["_path"] = self.path
@@ -35,8 +35,16 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                 self._reply(state.fail_with, body)
                 return
             sid = f"SM{len(state.requests):032d}"
-            self._reply(201, {"sid": sid, "status": "queued", "to": form.get("To"),
-                              "from": form.get("From"), "body": form.get("Body")})
+            self._reply(
+                201,
+                {
+                    "sid": sid,
+                    "status": "queued",
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "body": form.get("Body"),
+                },
+            )
 
         def _reply(self, code: int, body: dict[str, object]) -> None:
             data = json.dumps(body).encode()

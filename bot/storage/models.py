@@ -205,3 +205,26 @@ class AuditEntry(Base):
     target_id: Mapped[int | None]
     detail: Mapped[str | None] = mapped_column(String(512))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ScreeningRecord(Base):
+    """A completed screening instrument, kept only when the person agreed.
+
+    The answers are encrypted; the total and band stay readable for counsellors'
+    summaries and the supervisors' dashboard.
+    """
+
+    __tablename__ = "screening_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    instrument: Mapped[str] = mapped_column(String(16))
+    answers_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    total: Mapped[int]
+    band: Mapped[str] = mapped_column(String(24))
+    positive: Mapped[bool]
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

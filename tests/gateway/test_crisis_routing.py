@@ -17,7 +17,9 @@ SENDER = "+919800033333"
 def send(gateway: Gateway, text: str) -> list[str]:
     response = post_signed(gateway.client, URL, whatsapp_form(text, sender=SENDER))
     assert response.status_code == 200
-    return [m.findtext("Body") or "" for m in ElementTree.fromstring(response.text).findall("Message")]
+    return [
+        m.findtext("Body") or "" for m in ElementTree.fromstring(response.text).findall("Message")
+    ]
 
 
 def query(gateway: Gateway, sql: str) -> list[tuple[object, ...]]:
@@ -38,7 +40,8 @@ def test_a_crisis_message_gets_the_crisis_reply_and_an_urgent_handoff(
         ("urgent", "queued", "crisis:suicide")
     ]
     [(category, risk, rule)] = query(
-        gateway, "SELECT crisis_category, crisis_risk, crisis_rule FROM messages WHERE direction='in'"
+        gateway,
+        "SELECT crisis_category, crisis_risk, crisis_rule FROM messages WHERE direction='in'",
     )
     assert category == "suicide" and risk in {"high", "imminent"} and rule
     assert query(gateway, "SELECT state FROM conversations") == [("queued",)]

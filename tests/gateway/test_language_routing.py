@@ -24,8 +24,20 @@ def send(gateway: Gateway, text: str, sender: str = "+919800011111") -> list[str
 
 def test_hi_first_gets_the_language_menu_in_every_script(gateway: Gateway) -> None:
     [menu] = send(gateway, "hi")
-    for name in ["English", "हिन्दी", "বাংলা", "ଓଡ଼ିଆ", "অসমীয়া", "मराठी", "ગુજરાતી", "ਪੰਜਾਬੀ",
-                 "தமிழ்", "తెలుగు", "ಕನ್ನಡ", "മലയാളം"]:
+    for name in [
+        "English",
+        "हिन्दी",
+        "বাংলা",
+        "ଓଡ଼ିଆ",
+        "অসমীয়া",
+        "मराठी",
+        "ગુજરાતી",
+        "ਪੰਜਾਬੀ",
+        "தமிழ்",
+        "తెలుగు",
+        "ಕನ್ನಡ",
+        "മലയാളം",
+    ]:
         assert name in menu
     assert gateway.rasa.turns == []  # the gateway answered; Rasa was not asked to guess
 

@@ -32,7 +32,9 @@ def test_a_named_language_is_confirmed_and_remembered(app_database: str) -> None
 
 
 def test_entity_value_wins(app_database: str) -> None:
-    tracker = make_tracker(intent="choose_language", entities=[{"entity": "language", "value": "ta"}])
+    tracker = make_tracker(
+        intent="choose_language", entities=[{"entity": "language", "value": "ta"}]
+    )
     assert responses(tracker) == ["utter_language_set", "utter_help_menu"]
 
 

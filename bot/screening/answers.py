@@ -1,0 +1,60 @@
+"""Reading an answer typed in any language, script or keypad: never guess."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from bot.language import fold_digits, normalise
+from bot.screening.instruments import SCALES, instrument_texts
+
+_DIGITS = re.compile(r"^\s*(\d)\s*[.)]?\s*$")
+
+
+@lru_cache(maxsize=64)
+def _words(scale: str, language: str) -> tuple[tuple[str, int], ...]:
+    pairs: list[tuple[str, int]] = []
+    for source in dict.fromkeys((language, "en")):
+        table = (instrument_texts(source).get("answer_words") or {}).get(scale) or {}
+        for value, words in table.items():
+            for word in words or ():
+                folded = normalise(str(word))
+                if folded:
+                    pairs.append((folded, int(value)))
+    # Longest first: "not at all" must win over "all".
+    return tuple(sorted(set(pairs), key=lambda pair: -len(pair[0])))
+
+
+def parse_answer(scale: str, text: str, language: str) -> int | None:
+    """The answer value `text` gives on `scale`, or None when it is not clear.
+
+    Digits in any script count: 0-3 on the frequency scale; on the yes/no scale 1 means
+    yes and 2 means no, as on the phone keypad. Words are matched in the person's
+    language and in English, native script or Latin letters alike.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}")
+    digits = _DIGITS.match(fold_digits(text or ""))
+    if digits:
+        number = int(digits.group(1))
+        if scale == "yes_no":
+            return {1: 1, 2: 0}.get(number)
+        return number if number in SCALES[scale] else None
+    folded = normalise(text or "")
+    if not folded:
+        return None
+    padded = f" {folded} "
+    matched = [
+        (word, value)
+        for word, value in _words(scale, language)
+        if folded == word or f" {word} " in padded
+    ]
+    if not matched:
+        return None
+    longest_word, value = matched[0]  # the words are sorted longest first
+    for word, other in matched[1:]:
+        # A shorter match inside the longest one ("every day" in "nearly every day") is
+        # the same answer; any other match means the text says two things.
+        if other != value and f" {word} " not in f" {longest_word} ":
+            return None
+    return value
