@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from bot import health, safety
 from bot.channels import whatsapp
+from bot.console import api as console_api
+from bot.console import views as console_views
 from bot.core.config import Settings, get_settings
 from bot.rasa_client import RasaClient
 from bot.simulator import router as simulator
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(whatsapp.router)
     app.include_router(simulator.router)
+    app.include_router(console_views.router)
+    app.include_router(console_api.router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

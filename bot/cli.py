@@ -1,0 +1,162 @@
+"""Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password`.
+
+    python -m bot.cli counsellors add asha --name "Asha Das" --role counsellor --languages bn,hi
+    python -m bot.cli counsellors list
+
+The password is read from SAHAY_NEW_PASSWORD when set (for scripts), otherwise asked for
+twice without echo. The database is the one the gateway uses (DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.console.security import MIN_PASSWORD_LENGTH, ROLES, hash_password
+from bot.core.config import get_settings
+from bot.language import LANGUAGES
+from bot.storage.db import migrate, session_scope
+from bot.storage.models import Counsellor
+
+PASSWORD_VARIABLE = "SAHAY_NEW_PASSWORD"
+
+
+class CommandError(Exception):
+    """A mistake in what was asked; the message is shown as it is."""
+
+
+def _languages(text: str) -> list[str]:
+    codes = [code.strip().lower() for code in text.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown language code(s) {', '.join(unknown)}; use {', '.join(LANGUAGES)}"
+        )
+    return codes
+
+
+def _new_password(username: str) -> str:
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError(f"no terminal to ask for a password: set {PASSWORD_VARIABLE}")
+        password = getpass.getpass(f"New password for {username}: ")
+        if getpass.getpass("Once more: ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise CommandError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def add_counsellor(
+    *, database_url: str, username: str, name: str, role: str, languages: list[str], password: str
+) -> int:
+    """Create a counsellor account; returns its id."""
+    with session_scope(database_url) as session:
+        if session.scalar(select(Counsellor.id).where(Counsellor.username == username)):
+            raise CommandError(f"{username} exists already")
+        counsellor = Counsellor(
+            username=username,
+            display_name=name,
+            password_hash=hash_password(password),
+            role=role,
+            languages=languages,
+            active=True,
+        )
+        session.add(counsellor)
+        session.flush()
+        return counsellor.id
+
+
+def _find(session: Session, username: str) -> Counsellor:
+    found = session.scalar(select(Counsellor).where(Counsellor.username == username))
+    if found is None:
+        raise CommandError(f"no counsellor {username}")
+    return found
+
+
+def _run(args: argparse.Namespace) -> str:
+    database_url = get_settings().database_url
+    migrate(database_url)
+    if args.command == "add":
+        new_id = add_counsellor(
+            database_url=database_url,
+            username=args.username,
+            name=args.name or args.username,
+            role=args.role,
+            languages=args.languages,
+            password=_new_password(args.username),
+        )
+        languages = ",".join(args.languages) or "no languages"
+        return f"added {args.username} ({args.role}; {languages}), id {new_id}"
+    with session_scope(database_url) as session:
+        if args.command == "list":
+            rows = session.scalars(select(Counsellor).order_by(Counsellor.username)).all()
+            lines = [f"{'username':<20} {'name':<24} {'role':<15} {'languages':<18} status"]
+            for c in rows:
+                status = "active" if c.active else "inactive"
+                if c.locked_until is not None:
+                    status += ", locked until " + c.locked_until.strftime("%Y-%m-%d %H:%M UTC")
+                lines.append(
+                    f"{c.username:<20} {c.display_name:<24} {c.role:<15} "
+                    f"{','.join(c.languages or []):<18} {status}"
+                )
+            return "\n".join(lines)
+        counsellor = _find(session, args.username)
+        if args.command == "unlock":
+            counsellor.failed_logins = 0
+            counsellor.locked_until = None
+            return f"unlocked {args.username}"
+        if args.command == "deactivate":
+            counsellor.active = False
+            return f"deactivated {args.username}: their sessions end at their next request"
+        if args.command == "password":
+            counsellor.password_hash = hash_password(_new_password(args.username))
+            counsellor.failed_logins = 0
+            counsellor.locked_until = None
+            return f"new password set for {args.username}: their other sessions have ended"
+    raise CommandError(f"unknown command {args.command}")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    top = argparse.ArgumentParser(prog="sahay", description="Sahay helpline administration")
+    groups = top.add_subparsers(dest="group", required=True)
+    counsellors = groups.add_parser("counsellors", help="console accounts")
+    commands = counsellors.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--name", help="the name colleagues see")
+    add.add_argument("--role", choices=ROLES, default="counsellor")
+    add.add_argument(
+        "--languages", type=_languages, default=[], help="codes, e.g. bn,hi (ISO 639-1)"
+    )
+    commands.add_parser("list", help="all accounts")
+    for name, text in (
+        ("unlock", "lift a sign-in lockout"),
+        ("deactivate", "stop an account from signing in"),
+        ("password", f"set a new password (from {PASSWORD_VARIABLE} or asked)"),
+    ):
+        commands.add_parser(name, help=text).add_argument("username")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 for a mistake in what was asked."""
+    args = parser().parse_args(argv)
+    try:
+        print(_run(args))
+    except CommandError as error:
+        print(f"sahay: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
