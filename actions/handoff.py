@@ -19,6 +19,13 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        queue_handoff(sender_key=tracker.sender_id, priority="normal", reason="request_human")
+        waiting = queue_handoff(
+            sender_key=tracker.sender_id, priority="normal", reason="request_human"
+        )
         dispatcher.utter_message(response="utter_handoff_requested")
+        if waiting is not None:
+            minutes = max(1, round(waiting.expected_wait.total_seconds() / 60))
+            dispatcher.utter_message(
+                response="utter_queue_position", position=waiting.position, minutes=minutes
+            )
         return [ConversationPaused()]

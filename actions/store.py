@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from bot.core.config import get_settings
+from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import request_handoff
 from bot.storage.crypto import encrypt
 from bot.storage.db import session_scope
@@ -42,8 +43,8 @@ def queue_urgent_handoff(*, sender_key: str, reason: str) -> None:
     queue_handoff(sender_key=sender_key, priority="urgent", reason=reason)
 
 
-def queue_handoff(*, sender_key: str, priority: str, reason: str) -> None:
-    """Queue the sender's open conversation for a counsellor."""
+def queue_handoff(*, sender_key: str, priority: str, reason: str) -> QueuePosition | None:
+    """Queue the sender's open conversation for a counsellor; where they stand in line."""
     with session_scope(get_settings().database_url) as session:
         conversation = session.scalar(
             select(Conversation)
@@ -52,14 +53,16 @@ def queue_handoff(*, sender_key: str, priority: str, reason: str) -> None:
             .order_by(Conversation.id.desc())
             .limit(1)
         )
-        if conversation is not None:
-            request_handoff(
-                session=session,
-                conversation=conversation,
-                priority=priority,
-                reason=reason,
-                actor="bot",
-            )
+        if conversation is None:
+            return None
+        handoff = request_handoff(
+            session=session,
+            conversation=conversation,
+            priority=priority,
+            reason=reason,
+            actor="bot",
+        )
+        return queue_position(session=session, handoff_id=handoff.id)
 
 
 def store_screening_results(
@@ -92,3 +95,18 @@ def store_screening_results(
                     language=language,
                 )
             )
+
+
+def remember_place(*, sender_key: str, district: str | None, state: str | None) -> None:
+    """Keep where the person said they are, on their open conversation."""
+    with session_scope(get_settings().database_url) as session:
+        conversation = session.scalar(
+            select(Conversation)
+            .join(Contact)
+            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        if conversation is not None:
+            conversation.district = district
+            conversation.region_state = state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +17,33 @@ from bot.channels import whatsapp
 from bot.console import api as console_api
 from bot.console import views as console_views
 from bot.core.config import Settings, get_settings
+from bot.handoff.service import abandon_stale_handoffs
 from bot.rasa_client import RasaClient
 from bot.simulator import router as simulator
-from bot.storage.db import migrate
+from bot.storage.db import migrate, session_scope
 
 log = logging.getLogger(__name__)
+
+
+SWEEP_INTERVAL_SECONDS = 60
+
+
+async def _sweep_abandoned_handoffs(settings: Settings) -> None:
+    """Every minute, close queued cases whose person stopped writing long ago."""
+    older_than = dt.timedelta(minutes=settings.handoff_abandon_minutes)
+
+    def sweep() -> int:
+        with session_scope(settings.database_url) as session:
+            return abandon_stale_handoffs(session=session, older_than=older_than, actor="system")
+
+    while True:
+        try:
+            abandoned = await asyncio.to_thread(sweep)
+            if abandoned:
+                log.info("marked %d waiting case(s) abandoned", abandoned)
+        except Exception:  # the sweep must never take the gateway down
+            log.exception("abandoned-handoff sweep failed")
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,8 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rasa = RasaClient(
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=settings.rasa_token
         )
+        sweeper = asyncio.create_task(_sweep_abandoned_handoffs(settings))
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
+        sweeper.cancel()
         app.state.rasa.close()
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)

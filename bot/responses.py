@@ -40,10 +40,11 @@ class ResponseCatalogue:
             for name, text in _first_texts(path).items():
                 texts.setdefault(name, {})[path.stem] = text
         menus_file = domain_dir / "menus.yml"
-        menus = {}
+        menus: dict[str, list[str]] = {}
         if menus_file.exists():
-            menus = (yaml.safe_load(menus_file.read_text(encoding="utf-8")) or {}).get("menus")
-        return cls(texts, menus or {})
+            data = yaml.safe_load(menus_file.read_text(encoding="utf-8")) or {}
+            menus = dict(data.get("menus") or {})
+        return cls(texts, menus)
 
     def choices(self, name: str) -> list[str]:
         """The payloads of the numbered choices response `name` offers."""

@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -94,13 +95,12 @@ class Helpline:
             return post_signed(client, f"{self.url}/twilio/whatsapp", whatsapp_form(body, **kwargs))
 
 
-@pytest.fixture(scope="session")
-def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
+@contextmanager
+def running_helpline(tmp: Path) -> Iterator[Helpline]:
     """Rasa, the action server and the gateway, started as `make run` starts them."""
     model = PROJECT_ROOT / "models" / "sahay.tar.gz"
     if not model.exists():
         pytest.fail("no trained model: run the tests through `make test`, which trains it")
-    tmp = tmp_path_factory.mktemp("helpline")
     settings = make_settings(
         tmp,
         GATEWAY_PORT=str(free_port()),
@@ -124,6 +124,13 @@ def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
         yield Helpline(url=url, settings=settings, logs=logs)
     finally:
         stop(processes)
+
+
+@pytest.fixture(scope="session")
+def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
+    """One running helpline shared by the integration and browser tests."""
+    with running_helpline(tmp_path_factory.mktemp("helpline")) as running:
+        yield running
 
 
 @pytest.fixture

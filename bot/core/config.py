@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         "", alias="TWILIO_API_BASE_URL", description="only for tests: a local stand-in API"
     )
     max_body_bytes: int = Field(64 * 1024, alias="SAHAY_MAX_BODY_BYTES")
+    handoff_abandon_minutes: int = Field(
+        240,
+        alias="SAHAY_HANDOFF_ABANDON_MINUTES",
+        description="a queued case whose person has not written for this long is abandoned",
+    )
 
     @model_validator(mode="after")
     def _fill_defaults_and_refuse_placeholders(self) -> Settings:

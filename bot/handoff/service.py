@@ -62,6 +62,9 @@ def request_handoff(
         handoff.reason = reason
     if conversation.state == "bot":
         conversation.state = "queued"
+    # Whoever queued it pauses Rasa (the gateway by API, an action by ConversationPaused);
+    # the router resumes it when the bot takes the conversation back.
+    conversation.bot_paused = True
     session.flush()
     return handoff
 

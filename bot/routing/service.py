@@ -10,12 +10,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.config import Settings
-from bot.handoff.service import request_handoff
+from bot.handoff.queue import QueuePosition, queue_position
+from bot.handoff.service import open_handoff, request_handoff
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
 from bot.routing.choices import Turn, decide_turn
@@ -99,14 +100,25 @@ def handle_inbound(
             )
         state = conversation.state
         quiet = _recently_answered(session=session, conversation_id=conversation.id)
+        waiting = _waiting_line(session=session, conversation_id=conversation.id)
         conversation_id = conversation.id
         sender = contact.phone_key
+        resume = conversation.state == "bot" and conversation.bot_paused
+
+    if resume and _resume_bot(rasa=rasa, sender=sender):
+        with session_scope(settings.database_url) as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(bot_paused=False)
+            )
 
     replies = _answer(
         turn=turn,
         crisis=crisis,
         state=state,
         quiet=quiet,
+        waiting=waiting,
         language=language,
         inbound=inbound,
         sender=sender,
@@ -142,6 +154,7 @@ def _answer(
     crisis: CrisisAssessment,
     state: str,
     quiet: bool,
+    waiting: QueuePosition | None,
     language: str | None,
     inbound: InboundMessage,
     sender: str,
@@ -161,7 +174,10 @@ def _answer(
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:
-            return [BotReply(text=catalogue.render("utter_handoff_waiting", language))]
+            replies = [BotReply(text=catalogue.render("utter_handoff_waiting", language))]
+            if waiting is not None:
+                replies.append(BotReply(text=queue_position_text(catalogue, waiting, language)))
+            return replies
         return []
     if turn.show_language_menu:
         return [
@@ -176,6 +192,33 @@ def _answer(
     except RasaUnavailable as error:
         log.warning("Rasa unavailable: %s", error)
         return [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+
+
+def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
+    """Let Rasa answer again after a handoff ended (the console may have failed to)."""
+    try:
+        rasa.resume(sender=sender)
+    except RasaUnavailable as error:
+        log.warning("could not resume Rasa after a handoff: %s", error)
+        return False
+    return True
+
+
+def queue_position_text(
+    catalogue: ResponseCatalogue, waiting: QueuePosition, language: str | None
+) -> str:
+    """ "You are number 2 in the queue…" in the person's language."""
+    minutes = max(1, round(waiting.expected_wait.total_seconds() / 60))
+    return catalogue.render(
+        "utter_queue_position", language, position=str(waiting.position), minutes=str(minutes)
+    )
+
+
+def _waiting_line(*, session: Session, conversation_id: int) -> QueuePosition | None:
+    handoff = open_handoff(session=session, conversation_id=conversation_id)
+    if handoff is None or handoff.state != "queued":
+        return None
+    return queue_position(session=session, handoff_id=handoff.id)
 
 
 def _recently_answered(*, session: Session, conversation_id: int) -> bool:

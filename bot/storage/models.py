@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,6 +62,11 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(24), default="bot")
     language: Mapped[str | None] = mapped_column(String(8))
+    # Where the person is, when they said so: to find services near them.
+    district: Mapped[str | None] = mapped_column(String(64))
+    region_state: Mapped[str | None] = mapped_column(String(64))
+    # Rasa was paused for this person (a handoff); resumed when the bot takes over again.
+    bot_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Payloads of the numbered choices the bot offered last, so that "2" picks the second.
     pending_choices: Mapped[list[str] | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

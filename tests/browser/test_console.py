@@ -22,7 +22,7 @@ from bot.launcher import service_environment
 from bot.storage.crypto import phone_key
 from tests.browser.test_simulator_page import SCREENSHOTS
 from tests.browser.test_simulator_page import browser as browser  # the shared Chromium
-from tests.conftest import Helpline
+from tests.conftest import Helpline, running_helpline
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,13 @@ def sign_in(page: Page, helpline: Helpline, username: str) -> None:
 
 def new_phone() -> str:
     return "+9197" + str(uuid.uuid4().int)[:8]
+
+
+@pytest.fixture(scope="module")
+def helpline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpline]:
+    """A helpline of this test's own: its queue must hold only the cases it creates."""
+    with running_helpline(tmp_path_factory.mktemp("console-helpline")) as running:
+        yield running
 
 
 @pytest.fixture

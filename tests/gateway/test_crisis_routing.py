@@ -81,3 +81,25 @@ def test_hard_negatives_go_to_the_bot(gateway: Gateway, text: str) -> None:
     send(gateway, text)
     assert query(gateway, "SELECT count(*) FROM handoffs") == [(0,)]
     assert len(gateway.rasa.turns) == 1
+
+
+def test_a_waiting_person_is_told_their_place_in_the_queue(gateway: Gateway) -> None:
+    send(gateway, "I want to kill myself")
+    with sqlite3.connect(gateway.settings.database_url.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE messages SET created_at = datetime('now', '-10 minutes')")
+    replies = send(gateway, "is anyone there")
+    assert len(replies) == 2
+    assert "112" in replies[0]
+    assert "number 1 in the queue" in replies[1]
+    assert gateway.rasa.turns == []
+
+
+def test_after_the_handoff_closes_the_bot_is_resumed_and_answers(gateway: Gateway) -> None:
+    send(gateway, "I want to kill myself")
+    assert gateway.rasa.paused  # the crisis handoff paused Rasa for this person
+    with sqlite3.connect(gateway.settings.database_url.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE handoffs SET state = 'closed'")
+        db.execute("UPDATE conversations SET state = 'bot'")
+    send(gateway, "thank you, I feel safer now")
+    assert not gateway.rasa.paused
+    assert gateway.rasa.turns[-1]["text"] == "thank you, I feel safer now"

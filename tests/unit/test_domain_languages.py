@@ -12,7 +12,7 @@ from bot.core.config import PROJECT_ROOT
 from bot.language import LANGUAGES
 
 RESPONSES = PROJECT_ROOT / "domain" / "responses"
-PHONE_NUMBER = re.compile(r"\b1-800-\d{3}-\d{4}\b|\b\d{3,5}\b")
+PHONE_NUMBER = re.compile(r"1-800-\d{3}-\d{4}|(?<![\d-])\d{3,5}(?!\d)")
 NON_ASCII_DIGIT = re.compile(r"[^\W\d_a-zA-Z]|\d")
 
 

@@ -116,7 +116,11 @@ def test_request_human_queues_a_normal_handoff_and_pauses(app_database: str) -> 
         session.add(Conversation(contact_id=contact.id, channel="whatsapp", state="bot"))
     dispatcher, events = run(ActionRequestHuman(), make_tracker(sender="j" * 64))
 
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested"]
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_handoff_requested",
+        "utter_queue_position",
+    ]
+    assert dispatcher.messages[1]["position"] == 1
     assert events == [ConversationPaused()]
     with session_scope(app_database) as session:
         handoff = session.scalars(select(Handoff)).one()

@@ -1,0 +1,68 @@
+"""Entitlement answers from the knowledge base, and places understood in any script."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.entitlements import SCHEMES_BY_INTENT, ActionExplainScheme, ActionInformLocation
+from bot.storage.db import session_scope
+from bot.storage.models import Contact, Conversation
+from tests.unit.actions.conftest import make_tracker
+
+
+def run(action, tracker):  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher, events
+
+
+def test_ration_answer_in_hindi_carries_the_onorc_helpline() -> None:
+    tracker = make_tracker(intent="ask_ration", slots={"language": "hi"})
+    dispatcher, _ = run(ActionExplainScheme(), tracker)
+    [message] = dispatcher.messages
+    assert "14445" in message["text"]
+    assert any("\u0900" <= ch <= "\u097f" for ch in message["text"])
+
+
+def test_on_a_call_numbers_are_read_digit_by_digit() -> None:
+    tracker = make_tracker(intent="ask_ration", slots={"language": "en", "channel": "voice"})
+    dispatcher, _ = run(ActionExplainScheme(), tracker)
+    assert "1 4 4 4 5" in dispatcher.messages[0]["text"]
+
+
+def test_every_mapped_intent_answers_in_every_language() -> None:
+    for intent in SCHEMES_BY_INTENT:
+        for language in ("en", "bn", "ta", "ml"):
+            tracker = make_tracker(intent=intent, slots={"language": language})
+            dispatcher, _ = run(ActionExplainScheme(), tracker)
+            assert dispatcher.messages and all(m["text"] for m in dispatcher.messages)
+
+
+def test_murshidabad_in_bengali_script_is_understood_and_kept(app_database: str) -> None:
+    with session_scope(app_database) as session:
+        contact = Contact(phone_key="n" * 64, phone_encrypted=b"x")
+        session.add(contact)
+        session.flush()
+        session.add(Conversation(contact_id=contact.id, channel="whatsapp"))
+    tracker = make_tracker(sender="n" * 64, intent="inform_location")
+    tracker.latest_message["text"] = "আমি এখন মুর্শিদাবাদে আছি"
+    dispatcher, events = run(ActionInformLocation(), tracker)
+
+    assert SlotSet("district", "Murshidabad") in events
+    assert SlotSet("state", "West Bengal") in events
+    assert [m["response"] for m in dispatcher.messages] == ["utter_location_noted"]
+    with session_scope(app_database) as session:
+        conversation = session.scalars(select(Conversation)).one()
+        assert (conversation.district, conversation.region_state) == ("Murshidabad", "West Bengal")
+
+
+def test_no_place_found_asks_for_it() -> None:
+    tracker = make_tracker(intent="inform_location")
+    tracker.latest_message["text"] = "somewhere far"
+    dispatcher, events = run(ActionInformLocation(), tracker)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_location"]
+    assert events == []
