@@ -83,7 +83,7 @@ eval-safety: setup ## Crisis detector recall and false positives -> docs/safety-
 browser-deps: ## Install Debian's chromium and Indic fonts for the browser tests
 	@scripts/ensure_browser.sh
 
-test: train browser-deps ## Install what is needed and run every test
+test: train validate browser-deps ## Install what is needed, validate the data, run every test
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the test set-up is broken" >&2; exit 1; fi; \
 	exit $$status
