@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bot.core.config import get_settings
 from bot.handoff.queue import QueuePosition, queue_position
@@ -46,13 +47,7 @@ def queue_urgent_handoff(*, sender_key: str, reason: str) -> None:
 def queue_handoff(*, sender_key: str, priority: str, reason: str) -> QueuePosition | None:
     """Queue the sender's open conversation for a counsellor; where they stand in line."""
     with session_scope(get_settings().database_url) as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .join(Contact)
-            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
+        conversation = _open_conversation_of(session, sender_key)
         if conversation is None:
             return None
         handoff = request_handoff(
@@ -71,13 +66,7 @@ def store_screening_results(
     """Keep completed instruments (the person agreed), answers encrypted."""
     settings = get_settings()
     with session_scope(settings.database_url) as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .join(Contact)
-            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
+        conversation = _open_conversation_of(session, sender_key)
         if conversation is None:
             return
         for result in results:
@@ -100,13 +89,18 @@ def store_screening_results(
 def remember_place(*, sender_key: str, district: str | None, state: str | None) -> None:
     """Keep where the person said they are, on their open conversation."""
     with session_scope(get_settings().database_url) as session:
-        conversation = session.scalar(
-            select(Conversation)
-            .join(Contact)
-            .where(Contact.phone_key == sender_key, Conversation.state != "closed")
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
+        conversation = _open_conversation_of(session, sender_key)
         if conversation is not None:
             conversation.district = district
             conversation.region_state = state
+
+
+def _open_conversation_of(session: Session, sender_key: str) -> Conversation | None:
+    """The sender's most recent conversation that is not closed."""
+    return session.scalar(
+        select(Conversation)
+        .join(Contact)
+        .where(Contact.phone_key == sender_key, Conversation.state != "closed")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from bot.core.config import PROJECT_ROOT, get_settings
 from bot.language import normalise
+from tests.engine.conftest import run_in_engine
 
 
 @pytest.fixture(scope="module")
 def engine_result() -> dict:  # type: ignore[type-arg]
-    engine_python = get_settings().engine_python
-    if not Path(engine_python).exists():
-        pytest.fail("the engine environment is missing: run `make setup`")
-    completed = subprocess.run(
-        [engine_python, str(Path(__file__).with_name("engine_check_normaliser.py"))],
-        cwd=PROJECT_ROOT,
-        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    result: dict = json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[type-arg]
-    return result
+    return run_in_engine(Path(__file__).with_name("engine_check_normaliser.py"))
 
 
 def test_native_and_romanised_text_meet(engine_result: dict) -> None:  # type: ignore[type-arg]
