@@ -10,6 +10,7 @@ can be offered.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from sqlalchemy import select
@@ -70,6 +71,51 @@ def send_to_person(
         last = last_inbound_at(session=session, conversation_id=conversation.id)
         if last is None or _aware(last) < utcnow() - SESSION_WINDOW:
             raise OutsideSessionWindow("the person last wrote more than 24 hours ago")
+    message = _stored_outbound(
+        session=session, settings=settings, conversation=conversation, text=text, author=author
+    )
+    if conversation.channel != "whatsapp":
+        message.delivery_status = "delivered"  # the simulator page collects it
+        return message
+    _send_whatsapp(settings=settings, conversation=conversation, message=message, body=text)
+    return message
+
+
+def send_template(
+    *,
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    content_sid: str,
+    variables: dict[str, str] | None = None,
+    author: str,
+    record_text: str,
+) -> Message:
+    """Send an approved WhatsApp template (allowed outside the 24-hour window).
+
+    Args:
+        record_text: what the transcript shows for it (the template's text is Twilio's).
+
+    Raises:
+        DeliveryFailed: Twilio did not accept the message (it stays stored as failed).
+    """
+    message = _stored_outbound(
+        session=session,
+        settings=settings,
+        conversation=conversation,
+        text=record_text,
+        author=author,
+    )
+    extra: dict[str, str] = {"content_sid": content_sid}
+    if variables:
+        extra["content_variables"] = json.dumps(variables, ensure_ascii=False)
+    _send_whatsapp(settings=settings, conversation=conversation, message=message, **extra)
+    return message
+
+
+def _stored_outbound(
+    *, session: Session, settings: Settings, conversation: Conversation, text: str, author: str
+) -> Message:
     message = Message(
         conversation_id=conversation.id,
         direction="out",
@@ -79,17 +125,20 @@ def send_to_person(
     )
     session.add(message)
     session.flush()
-    if conversation.channel != "whatsapp":
-        message.delivery_status = "delivered"  # the simulator page collects it
-        return message
+    return message
+
+
+def _send_whatsapp(
+    *, settings: Settings, conversation: Conversation, message: Message, **content: str
+) -> None:
     phone = decrypt(conversation.contact.phone_encrypted, key=settings.encryption_key)
     callback = f"{settings.public_url.rstrip('/')}/twilio/status" if settings.public_url else None
     try:
         sent = twilio_client(settings).messages.create(
             from_=settings.twilio_whatsapp_from,
             to=f"whatsapp:{phone}",
-            body=text,
             status_callback=callback,
+            **content,
         )
     except TwilioException as error:
         message.delivery_status = "failed"
@@ -97,7 +146,6 @@ def send_to_person(
         raise DeliveryFailed(str(error)) from error
     message.twilio_sid = sent.sid
     message.delivery_status = sent.status or "queued"
-    return message
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from twilio.base.exceptions import TwilioException
 
 from bot.console.audit import record
 from bot.console.security import SignInResult, authenticate
@@ -33,8 +32,8 @@ from bot.handoff.service import (
 from bot.outbound import (
     DeliveryFailed,
     OutsideSessionWindow,
+    send_template,
     send_to_person,
-    twilio_client,
 )
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.storage.crypto import decrypt, encrypt
@@ -284,32 +283,20 @@ def send_followup_template(
             "case.template",
             NotAllowed("templates are for WhatsApp conversations"),
         )
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        author="counsellor",
-        body_encrypted=encrypt(TEMPLATE_MARKER, key=settings.encryption_key),
-        delivery_status="pending",
-    )
-    session.add(message)
-    session.flush()
-    phone = decrypt(conversation.contact.phone_encrypted, key=settings.encryption_key)
-    callback = f"{settings.public_url.rstrip('/')}/twilio/status" if settings.public_url else None
     try:
-        sent = twilio_client(settings).messages.create(
-            from_=settings.twilio_whatsapp_from,
-            to=f"whatsapp:{phone}",
+        message = send_template(
+            session=session,
+            settings=settings,
+            conversation=conversation,
             content_sid=template_sid,
-            status_callback=callback,
+            author="counsellor",
+            record_text=TEMPLATE_MARKER,
         )
-    except TwilioException as error:
-        message.delivery_status = "failed"
-        log.warning("Twilio refused the follow-up template for message %s: %s", message.id, error)
+    except DeliveryFailed as error:
+        log.warning("Twilio refused the follow-up template: %s", error)
         raise _refuse(
             session, viewer, handoff, "case.template", DeliveryProblem(str(error))
         ) from error
-    message.twilio_sid = sent.sid
-    message.delivery_status = sent.status or "queued"
     activate_handoff(session=session, handoff=handoff, actor=viewer.username)
     record(
         session=session,

@@ -19,7 +19,7 @@ from bot.handoff.service import (
     request_handoff,
     transfer_handoff,
 )
-from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_to_person
+from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_template, send_to_person
 from bot.storage.crypto import encrypt
 from bot.storage.db import migrate, session_scope
 from bot.storage.models import Contact, Conversation, Counsellor, Handoff, Message, utcnow
@@ -262,3 +262,32 @@ def test_outside_the_24_hour_window_nothing_is_sent(whatsapp_conversation: tuple
                 author="counsellor",
             )
     assert twilio.requests == []
+
+
+def test_an_approved_template_goes_out_with_its_content_sid(
+    whatsapp_conversation: tuple[str, int],
+) -> None:
+    url, conversation_id = whatsapp_conversation
+    with fake_twilio() as twilio:
+        settings = make_settings(
+            Path("/tmp"),
+            SAHAY_ENCRYPTION_KEY=DATA_KEY,
+            DATABASE_URL=url,
+            TWILIO_ACCOUNT_SID="AC1",
+            TWILIO_API_BASE_URL=twilio.url,
+        )
+        with session_scope(url) as session:
+            message = send_template(
+                session=session,
+                settings=settings,
+                conversation=session.get_one(Conversation, conversation_id),
+                content_sid="HX" + "0" * 32,
+                variables={"1": "Asha"},
+                author="counsellor",
+                record_text="[follow-up template]",
+            )
+            assert message.twilio_sid
+    [request] = twilio.requests
+    assert request["ContentSid"] == "HX" + "0" * 32
+    assert request["ContentVariables"] == '{"1": "Asha"}'
+    assert "Body" not in request
