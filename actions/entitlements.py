@@ -6,8 +6,10 @@ bot, the IVR and counsellors say the same thing and a number lives in one place.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +17,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
 from actions.store import remember_place
-from bot.knowledge import load_schemes, render, resolve_place
+from bot.core.config import get_settings
+from bot.knowledge import KNOWLEDGE_DIR, load_schemes, render, resolve_place
+from bot.knowledge.service_store import nearest_services
+from bot.storage.db import session_scope
 
 # Which schemes answer which question, most relevant first.
 SCHEMES_BY_INTENT = {
@@ -27,6 +32,47 @@ SCHEMES_BY_INTENT = {
     "ask_compensation": ["victim_compensation", "bonded_labour_rehabilitation"],
     "ask_mental_health_support": ["tele_manas", "dmhp"],
 }
+
+
+# The kind of local office that helps with each need, once we know where the person is.
+SERVICE_BY_INTENT = {
+    "ask_shelter": "one_stop_centre",
+    "ask_legal_aid": "dlsa",
+    "ask_compensation": "dlsa",
+    "ask_wages": "labour_office",
+    "ask_mental_health_support": "dmhp",
+}
+REPLIES = KNOWLEDGE_DIR / "services" / "replies.yml"
+
+
+@lru_cache(maxsize=1)
+def _service_replies() -> dict[str, dict[str, str]]:
+    data: dict[str, Any] = yaml.safe_load(REPLIES.read_text(encoding="utf-8"))
+    return {key: data[key] for key in ("near_you", "none_near", "also_call")}
+
+
+def nearest_services_text(
+    service_type: str, *, district: str | None, state: str | None, language: str
+) -> str:
+    """Offices of one kind near the person, and the national lines for the same need."""
+    lines = _service_replies()
+    with session_scope(get_settings().database_url) as session:
+        found = nearest_services(
+            session=session, service_type=service_type, district=district, state=state
+        )
+    out = []
+    if found.services:
+        out.append(lines["near_you"].get(language) or lines["near_you"]["en"])
+        for office in found.services[:3]:
+            phones = ", ".join(office.phones)
+            out.append(f"• {office.name}, {office.address}" + (f" ({phones})" if phones else ""))
+        out.append(lines["also_call"].get(language) or lines["also_call"]["en"])
+    else:
+        out.append(lines["none_near"].get(language) or lines["none_near"]["en"])
+    for helpline in found.helplines:
+        purpose = render(helpline.purpose, language)
+        out.append(f"• {helpline.number}: {purpose}")
+    return "\n".join(out)
 
 
 def scheme_texts(intent: str, language: str, *, voice: bool) -> list[str]:
@@ -52,12 +98,25 @@ class ActionExplainScheme(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         voice = tracker.get_slot("channel") == "voice"
         texts = scheme_texts(intent, language_of(tracker), voice=voice)
-        if not texts:
+        service = SERVICE_BY_INTENT.get(intent)
+        if not texts and service is None:
             dispatcher.utter_message(response="utter_help_menu")
             return []
         for text in texts:
             dispatcher.utter_message(text=text)
-        return []
+        if service is None:
+            return []
+        district, state = tracker.get_slot("district"), tracker.get_slot("state")
+        if district or state:
+            dispatcher.utter_message(
+                text=nearest_services_text(
+                    service, district=district, state=state, language=language_of(tracker)
+                )
+            )
+            return []
+        # Ask where they are only now that it helps, and answer once they say.
+        dispatcher.utter_message(response="utter_ask_location")
+        return [SlotSet("service_need", service)]
 
 
 class ActionInformLocation(Action):
@@ -79,4 +138,12 @@ class ActionInformLocation(Action):
         remember_place(sender_key=tracker.sender_id, district=district, state=state)
         dispatcher.utter_message(response="utter_location_noted")
         events: list[dict[str, Any]] = [SlotSet("district", district), SlotSet("state", state)]
+        need = tracker.get_slot("service_need")
+        if need:
+            dispatcher.utter_message(
+                text=nearest_services_text(
+                    need, district=district, state=state, language=language_of(tracker)
+                )
+            )
+            events.append(SlotSet("service_need", None))
         return events

@@ -14,12 +14,14 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console.security import MIN_PASSWORD_LENGTH, ROLES, hash_password
 from bot.core.config import get_settings
+from bot.knowledge.service_store import directory, import_services
 from bot.language import LANGUAGES
 from bot.storage.db import migrate, session_scope
 from bot.storage.models import Counsellor
@@ -81,9 +83,33 @@ def _find(session: Session, username: str) -> Counsellor:
     return found
 
 
+def _run_services(args: argparse.Namespace, database_url: str) -> str:
+    if args.command == "import":
+        with session_scope(database_url) as session:
+            result = import_services(session=session, path=Path(args.file))
+            if result.errors:
+                session.rollback()
+                lines = [f"{args.file}: {error}" for error in result.errors]
+                raise CommandError(
+                    "nothing imported; fix these rows and run again:\n" + "\n".join(lines)
+                )
+        return f"imported {args.file}: {result.added} added, {result.updated} updated"
+    with session_scope(database_url) as session:
+        services = directory(session)
+    lines = [f"{'type':<16} {'state':<18} {'district':<20} name"]
+    for service in sorted(services, key=lambda s: (s.service_type, s.state, s.district or "")):
+        lines.append(
+            f"{service.service_type.value:<16} {service.state:<18} "
+            f"{service.district or '(state-wide)':<20} {service.name}"
+        )
+    return "\n".join(lines)
+
+
 def _run(args: argparse.Namespace) -> str:
     database_url = get_settings().database_url
     migrate(database_url)
+    if args.group == "services":
+        return _run_services(args, database_url)
     if args.command == "add":
         new_id = add_counsellor(
             database_url=database_url,
@@ -144,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
         ("password", f"set a new password (from {PASSWORD_VARIABLE} or asked)"),
     ):
         commands.add_parser(name, help=text).add_argument("username")
+    services = groups.add_parser("services", help="the directory of local offices")
+    service_commands = services.add_subparsers(dest="command", required=True)
+    service_commands.add_parser(
+        "import", help="add or update offices from a CSV (all rows valid, or nothing)"
+    ).add_argument("file")
+    service_commands.add_parser("list", help="every office on record")
     return top
 
 

@@ -234,3 +234,26 @@ class ScreeningRecord(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ServiceEntry(Base):
+    """A local office imported into the directory (`sahay services import FILE`)."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        UniqueConstraint("service_type", "state", "district", "name"),
+        Index("ix_services_type_state_district", "service_type", "state", "district"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(256))
+    state: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    lgd_district_code: Mapped[int | None]
+    address: Mapped[str] = mapped_column(String(512))
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hours: Mapped[str] = mapped_column(String(128))
+    source_url: Mapped[str] = mapped_column(String(512))
+    last_checked: Mapped[dt.date]
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -39,7 +39,8 @@ def test_every_mapped_intent_answers_in_every_language() -> None:
         for language in ("en", "bn", "ta", "ml"):
             tracker = make_tracker(intent=intent, slots={"language": language})
             dispatcher, _ = run(ActionExplainScheme(), tracker)
-            assert dispatcher.messages and all(m["text"] for m in dispatcher.messages)
+            assert dispatcher.messages
+            assert all(m["text"] or m["response"] for m in dispatcher.messages)
 
 
 def test_murshidabad_in_bengali_script_is_understood_and_kept(app_database: str) -> None:
@@ -66,3 +67,40 @@ def test_no_place_found_asks_for_it() -> None:
     dispatcher, events = run(ActionInformLocation(), tracker)
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_location"]
     assert events == []
+
+
+def test_shelter_asks_where_once_then_answers_with_offices_near(app_database: str) -> None:
+    tracker = make_tracker(intent="ask_shelter", slots={"language": "hi"})
+    dispatcher, events = run(ActionExplainScheme(), tracker)
+    assert dispatcher.messages[-1]["response"] == "utter_ask_location"
+    assert SlotSet("service_need", "one_stop_centre") in events
+
+    later = make_tracker(
+        intent="inform_location", slots={"language": "hi", "service_need": "one_stop_centre"}
+    )
+    later.latest_message["text"] = "main Nayagarh, Odisha mein hoon"
+    dispatcher, events = run(ActionInformLocation(), later)
+    nearest = dispatcher.messages[-1]["text"]
+    assert "One Stop Centre" in nearest and "Nayagarh" in nearest
+    assert "181" in nearest  # the women's helpline for the same need
+    assert SlotSet("service_need", None) in events
+
+
+def test_no_office_on_record_falls_back_to_national_helplines(app_database: str) -> None:
+    tracker = make_tracker(
+        intent="ask_wages",
+        slots={"language": "ta", "district": "Nicobars", "state": "Andaman And Nicobar Islands"},
+    )
+    dispatcher, _ = run(ActionExplainScheme(), tracker)
+    text = dispatcher.messages[-1]["text"]
+    assert "15100" in text
+    assert any("\u0b80" <= ch <= "\u0bff" for ch in text)
+
+
+def test_a_known_place_is_used_without_asking_again(app_database: str) -> None:
+    tracker = make_tracker(
+        intent="ask_legal_aid", slots={"language": "en", "district": "Ernakulam", "state": "Kerala"}
+    )
+    dispatcher, events = run(ActionExplainScheme(), tracker)
+    assert all(m.get("response") != "utter_ask_location" for m in dispatcher.messages)
+    assert "Kerala State Legal Services Authority" in dispatcher.messages[-1]["text"]
