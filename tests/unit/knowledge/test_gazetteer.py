@@ -211,6 +211,9 @@ def test_scores_rank_exact_above_near() -> None:
 
 
 def test_every_lgd_district_is_in_the_gazetteer_with_its_codes() -> None:
+    if not LGD_CSV.exists():
+        # The source data sits in ../shared beside the checkout (as CI lays it out).
+        pytest.skip(f"the LGD source file is not beside this checkout: {LGD_CSV}")
     lgd = list(csv.DictReader(LGD_CSV.open(encoding="utf-8")))
     ours = {int(r["district_lgd_code"]): r for r in ROWS if r["level"] == "district"}
     assert len(ours) == len(lgd) == 763
