@@ -108,12 +108,12 @@ def _assess(value: object) -> CrisisAssessment:
     if not folded:
         return NOT_CRISIS
     rules = rule_set()
-    candidates = rules.candidates(folded.split())
-    exact_text = exact_form(text) if any(r.exact is not None for r in candidates) else ""
+    candidates = rules.candidate_phrases(folded.split())
+    exact_text = exact_form(text) if any(r.exact is not None for r, _ in candidates) else ""
     best = None
     best_key = (0, 0)
-    for rule in candidates:
-        fired = rule.pattern.search(folded) is not None or (
+    for rule, phrases in candidates:
+        fired = any(phrase.search(folded) is not None for phrase in phrases) or (
             rule.exact is not None and rule.exact.search(exact_text) is not None
         )
         if not fired:

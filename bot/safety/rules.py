@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +93,23 @@ class CrisisRule:
     # Skeleton keys of which one must be in the message for ``pattern`` to match;
     # None when some phrase has no selective word.
     anchors: frozenset[Anchor] | None = None
+    # The same phrases one by one, with each phrase's own anchors (None: always
+    # tried). ``pattern`` is their union; the detector runs only the phrases whose
+    # anchors occur in a message (see RuleSet.candidate_phrases).
+    phrases: tuple[re.Pattern[str], ...] = ()
+    phrase_anchors: tuple[frozenset[Anchor] | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """All rules of all languages, plus each language's imminence cues.
 
-    Running ~250 fuzzy regexes on every message would cost milliseconds, so rules
-    are indexed by the skeletons of their anchor words (see
-    :func:`bot.safety.phrases.skeleton`) and only the rules whose anchors occur in a
-    message are run: :meth:`candidates`.
+    Running ~380 rules of fuzzy regexes on every message would cost milliseconds, so
+    rules and their phrases are indexed by the skeletons of their anchor words (see
+    :func:`bot.safety.phrases.skeleton`): :meth:`candidates` lists the rules whose
+    anchors occur in a message, :meth:`candidate_phrases` (what the detector uses)
+    also narrows each rule to the phrases whose own anchors occur, which keeps the
+    cost flat as rules grow by concept.
     """
 
     rules: tuple[CrisisRule, ...]
@@ -110,6 +117,10 @@ class RuleSet:
     by_word: Mapping[str, tuple[int, ...]]
     by_prefix: Mapping[str, tuple[int, ...]]
     always: tuple[int, ...]
+    # The same index one phrase at a time: key -> (rule index, phrase index) pairs.
+    phrase_by_word: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    phrase_by_prefix: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    always_phrases: tuple[tuple[int, int], ...] = ()
 
     def candidates(self, words: Iterable[str]) -> list[CrisisRule]:
         """The rules that may match a message made of these normalised words."""
@@ -121,12 +132,36 @@ class RuleSet:
                 found.update(self.by_prefix.get(key[:end], ()))
         return [self.rules[i] for i in sorted(found)]
 
+    def candidate_phrases(
+        self, words: Iterable[str]
+    ) -> list[tuple[CrisisRule, list[re.Pattern[str]]]]:
+        """The rules that may match, each with only the phrases that may match.
 
-def _compile_all(
-    phrases: Iterable[str], where: str
-) -> tuple[re.Pattern[str] | None, frozenset[Anchor] | None]:
-    sources: list[str] = []
-    anchors: set[Anchor] | None = set()
+        A phrase can match only if one of its anchor words occurs in the message, so
+        running just those phrases gives the same result as running a rule's whole
+        ``pattern``, at a fraction of the cost once rules have dozens of phrases.
+        Rules with ``exact`` phrases are always listed (possibly with no phrase), since
+        their exact forms are checked against the raw text.
+        """
+        found: set[tuple[int, int]] = set(self.always_phrases)
+        for word in words:
+            key = skeleton(word)
+            found.update(self.phrase_by_word.get(key, ()))
+            for end in range(1, len(key) + 1):
+                found.update(self.phrase_by_prefix.get(key[:end], ()))
+        by_rule: dict[int, list[int]] = {i: [] for i in self.always}
+        for rule_index, phrase_index in found:
+            by_rule.setdefault(rule_index, []).append(phrase_index)
+        out: list[tuple[CrisisRule, list[re.Pattern[str]]]] = []
+        for rule_index in sorted(by_rule):
+            rule = self.rules[rule_index]
+            out.append((rule, [rule.phrases[k] for k in sorted(by_rule[rule_index])]))
+        return out
+
+
+def _compile_each(phrases: Iterable[str], where: str) -> list[tuple[str, frozenset[Anchor] | None]]:
+    """Each distinct phrase's regex source and anchors, in order."""
+    out: dict[str, frozenset[Anchor] | None] = {}
     for phrase in phrases:
         if not isinstance(phrase, str) or not phrase.strip():
             raise RulesError(f"{where}: phrases must be non-empty strings, got {phrase!r}")
@@ -134,15 +169,37 @@ def _compile_all(
             compiled = compile_phrase(phrase)
         except PhraseError as exc:
             raise RulesError(f"{where}: {exc}") from exc
-        if compiled.regex not in sources:
-            sources.append(compiled.regex)
-        if compiled.anchors is None:
-            anchors = None
-        elif anchors is not None:
-            anchors |= compiled.anchors
-    if not sources:
+        if compiled.regex in out:
+            previous = out[compiled.regex]
+            out[compiled.regex] = (
+                None
+                if previous is None or compiled.anchors is None
+                else previous | compiled.anchors
+            )
+        else:
+            out[compiled.regex] = compiled.anchors
+    return list(out.items())
+
+
+def _compile_all(
+    phrases: Iterable[str], where: str
+) -> tuple[re.Pattern[str] | None, frozenset[Anchor] | None]:
+    return _union_of(_compile_each(phrases, where))
+
+
+def _union_of(
+    each: list[tuple[str, frozenset[Anchor] | None]],
+) -> tuple[re.Pattern[str] | None, frozenset[Anchor] | None]:
+    """One pattern for all phrases, and the anchors of which one must be present."""
+    if not each:
         return None, None
-    return re.compile("|".join(sources)), None if anchors is None else frozenset(anchors)
+    pattern = re.compile("|".join(source for source, _ in each))
+    anchors: set[Anchor] = set()
+    for _, phrase_anchors in each:
+        if phrase_anchors is None:
+            return pattern, None
+        anchors |= phrase_anchors
+    return pattern, frozenset(anchors)
 
 
 def _union(phrases: Iterable[str], where: str) -> re.Pattern[str] | None:
@@ -244,7 +301,8 @@ def parse_rules_file(
         _require(isinstance(unless, list), f"{where}: 'unless' must be a list")
         exact = raw.get("exact") or []
         _require(isinstance(exact, list), f"{where}: 'exact' must be a list")
-        pattern, anchors = _compile_all(phrases, where)
+        each = _compile_each(phrases, where)
+        pattern, anchors = _union_of(each)
         assert pattern is not None
         rules.append(
             CrisisRule(
@@ -256,6 +314,8 @@ def parse_rules_file(
                 unless=_union(unless, where + " unless"),
                 exact=_exact_union(exact, where + " exact"),
                 anchors=anchors,
+                phrases=tuple(re.compile(source) for source, _ in each),
+                phrase_anchors=tuple(phrase_anchors for _, phrase_anchors in each),
             )
         )
     for cue in cues:
@@ -295,7 +355,17 @@ def load_rules(directory: Path = RULES_DIR, languages: Iterable[str] = LANGUAGES
     by_word: dict[str, list[int]] = {}
     by_prefix: dict[str, list[int]] = {}
     always: list[int] = []
+    phrase_by_word: dict[str, list[tuple[int, int]]] = {}
+    phrase_by_prefix: dict[str, list[tuple[int, int]]] = {}
+    always_phrases: list[tuple[int, int]] = []
     for index, rule in enumerate(rules):
+        for k, phrase_anchors in enumerate(rule.phrase_anchors):
+            if phrase_anchors is None:
+                always_phrases.append((index, k))
+                continue
+            for anchor in phrase_anchors:
+                index_of = phrase_by_prefix if anchor.prefix else phrase_by_word
+                index_of.setdefault(anchor.key, []).append((index, k))
         # exact phrases look at the raw text, which the skeleton index does not see.
         if rule.anchors is None or rule.exact is not None:
             always.append(index)
@@ -308,4 +378,7 @@ def load_rules(directory: Path = RULES_DIR, languages: Iterable[str] = LANGUAGES
         by_word={k: tuple(v) for k, v in by_word.items()},
         by_prefix={k: tuple(v) for k, v in by_prefix.items()},
         always=tuple(always),
+        phrase_by_word={k: tuple(v) for k, v in phrase_by_word.items()},
+        phrase_by_prefix={k: tuple(v) for k, v in phrase_by_prefix.items()},
+        always_phrases=tuple(always_phrases),
     )
