@@ -17,7 +17,7 @@ UV          := $(shell command -v uv 2>/dev/null || echo "$(PY_BOOT) -m uv")
 PY_BOOT     := $(shell command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run shell test train validate lint format lock clean bench-nlu eval-nlu eval-safety browser-deps domain
+.PHONY: help setup run shell test train validate lint format lock clean bench-nlu eval-nlu eval-safety eval-crisis-layers browser-deps domain
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ bench-nlu: train ## Latency of /model/parse over the held-out files -> docs/nlu-
 
 eval-safety: setup ## Crisis detector recall and false positives -> docs/safety-report.md
 	$(PY) -m bot.safety.evaluate --out docs/safety-report.md
+
+eval-crisis-layers: train ## Phrase rules + NLU crisis intents on the blind batches -> docs/crisis-layers.md
+	@$(RASA_PY) scripts/eval_crisis_layers.py --model $(MODEL) --out docs/crisis-layers.md 2>var/eval-crisis.log | tail -6
 
 # --- quality ------------------------------------------------------------------------
 browser-deps: ## Install Debian's chromium and Indic fonts for the browser tests
