@@ -52,10 +52,10 @@ def main() -> int:
             ]
         rules = [assess(t).is_crisis for t in crisis]
         nlu = asyncio.run(nlu_flags(agent, crisis))
-        either = [a or b for a, b in zip(rules, nlu)]
+        either = [a or b for a, b in zip(rules, nlu, strict=True)]
         false_rules = [assess(t).is_crisis for t in negatives]
         false_nlu = asyncio.run(nlu_flags(agent, negatives))
-        false_either = [a or b for a, b in zip(false_rules, false_nlu)]
+        false_either = [a or b for a, b in zip(false_rules, false_nlu, strict=True)]
         n, m = len(crisis), max(1, len(negatives))
         rows.append(
             f"| {title} | {n} | {sum(rules) / n:.1%} | {sum(nlu) / n:.1%} | "
@@ -72,7 +72,7 @@ def main() -> int:
             "protocol. Scored on the blind batches in `tests/safety/fresh/`, which neither the",
             "rules nor the NLU training data were tuned on.",
             "",
-            "| batch | crisis messages | rules | NLU | either | false alarms on negatives (either) |",
+            "| batch | crisis messages | rules | NLU | either | false alarms (either) |",
             "|---|---|---|---|---|---|",
             *rows,
             "",
