@@ -83,8 +83,9 @@ eval-crisis-layers: train ## Phrase rules + NLU crisis intents on the blind batc
 	@$(RASA_PY) scripts/eval_crisis_layers.py --model $(MODEL) --out docs/crisis-layers.md 2>var/eval-crisis.log | tail -6
 
 # --- quality ------------------------------------------------------------------------
-browser-deps: ## Install Debian's chromium and Indic fonts for the browser tests
+browser-deps: ## Install Debian's chromium, Indic fonts and espeak-ng; record the IVR prompts
 	@scripts/ensure_browser.sh
+	@$(PY) -m ivr.prompts build
 
 test: train validate browser-deps ## Install what is needed, validate the data, run every test
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \

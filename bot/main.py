@@ -21,6 +21,8 @@ from bot.handoff.service import abandon_stale_handoffs
 from bot.rasa_client import RasaClient
 from bot.simulator import router as simulator
 from bot.storage.db import migrate, session_scope
+from ivr import router as voice
+from ivr import simulator as voice_simulator
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(health.router)
     app.include_router(whatsapp.router)
+    app.include_router(voice.router)
+    app.include_router(voice.prompts_router)
+    app.include_router(voice_simulator.router)
     app.include_router(simulator.router)
     app.include_router(console_views.router)
     app.include_router(console_api.router)

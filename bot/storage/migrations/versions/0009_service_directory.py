@@ -1,7 +1,7 @@
 """service directory
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-25 15:48:31.082063
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
