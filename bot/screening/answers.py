@@ -43,6 +43,10 @@ def parse_answer(scale: str, text: str, language: str) -> int | None:
     folded = normalise(text or "")
     if not folded:
         return None
+    from bot.screening.session import control_word  # the session module imports this one
+
+    if control_word(text, language) == "unsure":
+        return None
     padded = f" {folded} "
     matched = [
         (word, value)

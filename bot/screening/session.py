@@ -97,7 +97,7 @@ def _control_words() -> dict[str, dict[str, tuple[str, ...]]]:
     data = yaml.safe_load((INSTRUMENTS_DIR / "control_words.yml").read_text(encoding="utf-8"))
     return {
         kind: {lang: tuple(normalise(w) for w in words) for lang, words in data[kind].items()}
-        for kind in ("stop", "skip", "human")
+        for kind in ("stop", "skip", "human", "unsure")
     }
 
 

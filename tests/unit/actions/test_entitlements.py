@@ -101,6 +101,6 @@ def test_a_known_place_is_used_without_asking_again(app_database: str) -> None:
     tracker = make_tracker(
         intent="ask_legal_aid", slots={"language": "en", "district": "Ernakulam", "state": "Kerala"}
     )
-    dispatcher, events = run(ActionExplainScheme(), tracker)
+    dispatcher, _ = run(ActionExplainScheme(), tracker)
     assert all(m.get("response") != "utter_ask_location" for m in dispatcher.messages)
     assert "Kerala State Legal Services Authority" in dispatcher.messages[-1]["text"]

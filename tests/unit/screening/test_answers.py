@@ -64,3 +64,10 @@ def test_yes_and_no_words() -> None:
 def test_unknown_scale_is_an_error() -> None:
     with pytest.raises(ValueError):
         parse_answer("likert", "1", "en")
+
+
+def test_i_dont_know_is_never_read_as_no() -> None:
+    assert parse_answer("yes_no", "pata nahi", "hi") is None
+    assert parse_answer("yes_no", "জানি না", "bn") is None
+    assert parse_answer("yes_no", "I don't know", "en") is None
+    assert parse_answer("yes_no", "nahi", "hi") == 0

@@ -1,0 +1,107 @@
+"""The safe-migration check as a Rasa form: questions and warnings from knowledge texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.screening import language_of
+from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
+from bot.knowledge import render
+
+OFFER_PAYLOADS = ["/request_human", "/deny"]
+
+
+def session_of(tracker: Tracker) -> CheckSession | None:
+    """The check in progress, if any."""
+    data = tracker.get_slot("check_session")
+    return CheckSession.from_dict(data) if isinstance(data, dict) else None
+
+
+class ActionStartSafeMigrationCheck(Action):
+    """Explain the check and begin it."""
+
+    def name(self) -> str:
+        return "action_start_safe_migration_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        session = CheckSession(language=language_of(tracker))
+        dispatcher.utter_message(text=str(texts(session.language)["intro"]))
+        return [SlotSet("check_session", session.to_dict()), SlotSet("check_answer", None)]
+
+
+class ActionAskCheckAnswer(Action):
+    """Ask the current question."""
+
+    def name(self) -> str:
+        return "action_ask_check_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        session = session_of(tracker)
+        if session is not None:
+            dispatcher.utter_message(text=question_text(session))
+        return []
+
+
+class ValidateSafeMigrationForm(FormValidationAction):
+    """Read each yes/no answer; ask again when unclear; stop when asked."""
+
+    def name(self) -> str:
+        return "validate_safe_migration_form"
+
+    def validate_check_answer(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        session = session_of(tracker)
+        if session is None:
+            return {"check_answer": "done"}
+        outcome = answer(session, str(slot_value or ""))
+        if outcome == "unclear":
+            dispatcher.utter_message(text=str(texts(session.language)["unclear"]))
+        done = outcome in ("done", "stopped")
+        return {"check_answer": "done" if done else None, "check_session": session.to_dict()}
+
+
+class ActionSafeMigrationResult(Action):
+    """The warning signs found, why each matters, advice, and the offer of a person."""
+
+    def name(self) -> str:
+        return "action_safe_migration_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        session = session_of(tracker)
+        reset: list[EventType] = [SlotSet("check_session", None), SlotSet("check_answer", None)]
+        if session is None:
+            return reset
+        lines = texts(session.language)
+        if session.stopped:
+            dispatcher.utter_message(text=str(lines["stopped"]))
+            return reset
+        flags = red_flags(session)
+        if flags:
+            warning_lines = [str(lines["result_red"]).format(count=len(flags))]
+            warning_lines += [f"• {lines['warnings'][flag]}" for flag in flags]
+            dispatcher.utter_message(text="\n".join(warning_lines))
+        else:
+            dispatcher.utter_message(text=str(lines["result_clear"]))
+        dispatcher.utter_message(text=render(str(lines["advice"]), session.language))
+        if flags:
+            dispatcher.utter_message(
+                text=str(lines["offer"]),
+                buttons=[{"title": str(n), "payload": p} for n, p in enumerate(OFFER_PAYLOADS, 1)],
+            )
+        return reset

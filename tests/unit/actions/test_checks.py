@@ -1,0 +1,34 @@
+"""The safe-migration check's actions."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.checks import ActionSafeMigrationResult, ValidateSafeMigrationForm
+from bot.checks.safe_migration import CheckSession, answer
+from tests.unit.actions.conftest import make_tracker
+
+
+def test_red_flags_are_explained_and_a_person_offered() -> None:
+    session = CheckSession(language="en")
+    for reply in ["1", "2", "1", "1", "1", "2", "2", "2"]:
+        answer(session, reply)
+    tracker = make_tracker(slots={"check_session": session.to_dict()})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionSafeMigrationResult().run(dispatcher, tracker, {}))
+    texts = [m["text"] for m in dispatcher.messages]
+    assert "7 warning sign" in texts[0]
+    assert "15100" in texts[1]
+    assert dispatcher.messages[-1]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_the_form_keeps_asking_until_done() -> None:
+    session = CheckSession(language="en")
+    tracker = make_tracker(slots={"check_session": session.to_dict()})
+    slots = ValidateSafeMigrationForm().validate_check_answer(
+        "yes", CollectingDispatcher(), tracker, {}
+    )
+    assert slots["check_answer"] is None
+    assert slots["check_session"]["answers"] == {"abroad": 1}
