@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.responses import FileResponse
 
-from bot.channels.twilio_auth import TwilioFormDep, signed_twilio_form
+from bot.channels.twilio_auth import VoiceFormDep, signed_voice_form
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.language import LANGUAGES
 from bot.storage.db import session_scope
@@ -54,7 +54,7 @@ QUEUE_PAUSE_SECONDS = 20
 BRIDGED = {"completed", "answered"}
 QUEUE_OVER = {"bridged", "hangup", "redirected"}
 
-router = APIRouter(prefix=PREFIX, tags=["voice"], dependencies=[Depends(signed_twilio_form)])
+router = APIRouter(prefix=PREFIX, tags=["voice"], dependencies=[Depends(signed_voice_form)])
 prompts_router = APIRouter(prefix="/ivr/prompts", tags=["voice"])
 
 _PROMPT_KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
@@ -132,7 +132,7 @@ def _turn(
 
 @router.post("", summary="A call arrives (Twilio's voice webhook)")
 def incoming_call(
-    form: TwilioFormDep,
+    form: VoiceFormDep,
     settings: SettingsDep,
     ivr: IvrSettingsDep,
     rasa: RasaDep,
@@ -144,7 +144,7 @@ def incoming_call(
 
 @router.post("/input", summary="Keys or speech for the current menu")
 def call_input(
-    form: TwilioFormDep,
+    form: VoiceFormDep,
     settings: SettingsDep,
     ivr: IvrSettingsDep,
     rasa: RasaDep,
@@ -156,7 +156,7 @@ def call_input(
 
 @router.post("/dial-done", summary="How a <Dial> to a counsellor ended")
 def dial_done(
-    form: TwilioFormDep,
+    form: VoiceFormDep,
     settings: SettingsDep,
     ivr: IvrSettingsDep,
     rasa: RasaDep,
@@ -169,7 +169,7 @@ def dial_done(
 
 
 @router.post("/queue-wait", summary="What a caller hears while waiting for a counsellor")
-def queue_wait(form: TwilioFormDep, settings: SettingsDep, ivr: IvrSettingsDep) -> Response:
+def queue_wait(form: VoiceFormDep, settings: SettingsDep, ivr: IvrSettingsDep) -> Response:
     """The wait message in the caller's language; after too long, leave for Tele-MANAS."""
     _required(form, "CallSid")
     try:
@@ -187,7 +187,7 @@ def queue_wait(form: TwilioFormDep, settings: SettingsDep, ivr: IvrSettingsDep) 
 
 @router.post("/queue-done", summary="How a wait in the counsellor queue ended")
 def queue_done(
-    form: TwilioFormDep,
+    form: VoiceFormDep,
     settings: SettingsDep,
     ivr: IvrSettingsDep,
     rasa: RasaDep,
@@ -200,7 +200,7 @@ def queue_done(
 
 
 @router.post("/status", summary="Twilio's call status callback")
-def call_status(form: TwilioFormDep, settings: SettingsDep) -> Response:
+def call_status(form: VoiceFormDep, settings: SettingsDep) -> Response:
     """Mark an ended call; screening answers kept with consent stay, others are erased."""
     _required(form, "CallSid", "CallStatus")
     if form["CallStatus"] in ENDED_STATUSES:

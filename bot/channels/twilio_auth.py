@@ -40,7 +40,20 @@ async def signed_twilio_form(request: Request, settings: SettingsDep) -> dict[st
         HTTPException: 503 without an auth token, 413 too large, 415 not a form, 400
             malformed, 403 when the signature is missing or wrong.
     """
-    if not settings.twilio_auth_token:
+    return await _signed_form(request, settings, [settings.twilio_auth_token])
+
+
+async def signed_voice_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """Like `signed_twilio_form`, also accepting the local voice simulator's signature
+    outside production, so that calls can be tried on the embedded defaults."""
+    return await _signed_form(
+        request, settings, [settings.twilio_auth_token, settings.simulator_token]
+    )
+
+
+async def _signed_form(request: Request, settings: Settings, tokens: list[str]) -> dict[str, str]:
+    tokens = [token for token in tokens if token]
+    if not tokens:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "Twilio webhooks are off: TWILIO_AUTH_TOKEN is not configured",
@@ -57,10 +70,13 @@ async def signed_twilio_form(request: Request, settings: SettingsDep) -> dict[st
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "malformed form body") from error
     form = dict(pairs)
     signature = request.headers.get("x-twilio-signature", "")
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not validator.validate(public_url(request, settings), form, signature):
+    address = public_url(request, settings)
+    if not signature or not any(
+        RequestValidator(token).validate(address, form, signature) for token in tokens
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
     return form
 
 
 TwilioFormDep = Annotated[dict[str, str], Depends(signed_twilio_form)]
+VoiceFormDep = Annotated[dict[str, str], Depends(signed_voice_form)]

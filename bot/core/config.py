@@ -40,6 +40,7 @@ def _dev_secrets(path: Path) -> dict[str, str]:
         "phone_hash_key": lambda: secrets.token_urlsafe(32),
         "encryption_key": lambda: Fernet.generate_key().decode(),
         "rasa_token": lambda: secrets.token_urlsafe(24),
+        "simulator_token": lambda: secrets.token_urlsafe(24),
     }
     changed = False
     for name, make in wanted.items():
@@ -92,6 +93,11 @@ class Settings(BaseSettings):
         alias="PUBLIC_URL",
         description="The https address Twilio calls, used to check signatures behind a proxy",
     )
+    simulator_token: str = Field(
+        "",
+        alias="SAHAY_SIMULATOR_TOKEN",
+        description="signs the local voice simulator's requests; never used in production",
+    )
     twilio_api_base_url: str = Field(
         "", alias="TWILIO_API_BASE_URL", description="only for tests: a local stand-in API"
     )
@@ -122,6 +128,10 @@ class Settings(BaseSettings):
             stored = _dev_secrets(VAR_DIR / "dev-secrets.json")
             for name in missing:
                 setattr(self, name, stored[name])
+        if self.environment != "production" and not self.simulator_token:
+            self.simulator_token = _dev_secrets(VAR_DIR / "dev-secrets.json")["simulator_token"]
+        if self.environment == "production":
+            self.simulator_token = ""
         if self.twilio_auth_token in _PLACEHOLDERS - {""}:
             raise ValueError("TWILIO_AUTH_TOKEN holds a placeholder; set the real token")
         return self
