@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions.store import record_session_start
 from bot.language import LANGUAGES, parse_language_name
 
-CARRIED_SLOTS = ("language", "channel")
+CARRIED_SLOTS = ("language", "channel", "followup_pending")
 
 
 def context_from_metadata(metadata: dict[str, Any] | None) -> dict[str, str]:

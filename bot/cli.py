@@ -10,6 +10,7 @@ twice without echo. The database is the one the gateway uses (DATABASE_URL).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -23,6 +24,7 @@ from bot.console.security import MIN_PASSWORD_LENGTH, ROLES, hash_password
 from bot.core.config import get_settings
 from bot.knowledge.service_store import directory, import_services
 from bot.language import LANGUAGES
+from bot.referrals.followups import describe, run_due_followups
 from bot.storage.db import migrate, session_scope
 from bot.storage.models import Counsellor
 
@@ -110,6 +112,9 @@ def _run(args: argparse.Namespace) -> str:
     migrate(database_url)
     if args.group == "services":
         return _run_services(args, database_url)
+    if args.group == "followups":
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        return describe(run_due_followups(settings=get_settings(), now=now))
     if args.command == "add":
         new_id = add_counsellor(
             database_url=database_url,
@@ -176,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
         "import", help="add or update offices from a CSV (all rows valid, or nothing)"
     ).add_argument("file")
     service_commands.add_parser("list", help="every office on record")
+    followups = groups.add_parser("followups", help="referral check-ins")
+    followups.add_subparsers(dest="command", required=True).add_parser(
+        "run", help="send the check-ins that are due (for cron; the gateway also runs them)"
+    ).add_argument("--now", help="ISO time to act as now (for tests)")
     return top
 
 

@@ -19,6 +19,7 @@ from bot.console import views as console_views
 from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
 from bot.rasa_client import RasaClient
+from bot.referrals.followups import FollowupScheduler
 from bot.simulator import router as simulator
 from bot.storage.db import migrate, session_scope
 from ivr import router as voice
@@ -62,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=settings.rasa_token
         )
         sweeper = asyncio.create_task(_sweep_abandoned_handoffs(settings))
+        followups = FollowupScheduler(settings=settings)
+        followups.start()
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
         sweeper.cancel()
+        followups.stop()
         app.state.rasa.close()
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)

@@ -493,3 +493,9 @@ def add_note(handoff_id: int, body: NoteIn, viewer: ApiViewerDep, settings: Sett
         )
 
     return _run(settings.database_url, act)
+
+
+# Referral endpoints (create, move, record consent, FHIR export) live in their own module.
+from bot.console.referrals import api_router as _referral_api  # noqa: E402
+
+router.include_router(_referral_api)

@@ -588,3 +588,9 @@ def dashboard_page(page: PageDep, days: Annotated[int, Query()] = 7) -> HTMLResp
     return render(
         page.request, "dashboard.html", page.context(dashboard=dashboard, periods=PERIODS)
     )
+
+
+# Referral pages (indicators, CSV downloads) live in their own module.
+from bot.console.referrals import pages_router as _referral_pages  # noqa: E402
+
+router.include_router(_referral_pages)

@@ -232,6 +232,14 @@ def _referral_items(session: Session, conversation: Conversation) -> list[Summar
     return items or None
 
 
+def _tracked_referral_items(
+    session: Session, conversation: Conversation
+) -> list[SummaryItem] | None:
+    from bot.referrals.summary import referral_items  # imported late: it imports this module
+
+    return referral_items(session, conversation)
+
+
 SECTION_PROVIDERS: list[SectionProvider] = [
     SectionProvider(
         key="screening",
@@ -239,7 +247,7 @@ SECTION_PROVIDERS: list[SectionProvider] = [
         build=_screening_items,
         hidden_from=frozenset({"peer_supporter"}),
     ),
-    SectionProvider(key="referrals", title="Referrals", build=_referral_items),
+    SectionProvider(key="referrals", title="Referrals", build=_tracked_referral_items),
 ]
 
 

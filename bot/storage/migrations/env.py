@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import bot.referrals.models  # noqa: F401 - registers the referral tables on Base
 import ivr.models  # noqa: F401 - registers the IVR's tables on Base
 from bot.storage.models import Base
 
