@@ -13,8 +13,6 @@ from actions.screening import language_of
 from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
 from bot.knowledge import render
 
-OFFER_PAYLOADS = ["/request_human", "/deny"]
-
 
 def session_of(tracker: Tracker) -> CheckSession | None:
     """The check in progress, if any."""
@@ -99,9 +97,6 @@ class ActionSafeMigrationResult(Action):
         else:
             dispatcher.utter_message(text=str(lines["result_clear"]))
         dispatcher.utter_message(text=render(str(lines["advice"]), session.language))
-        if flags:
-            dispatcher.utter_message(
-                text=str(lines["offer"]),
-                buttons=[{"title": str(n), "payload": p} for n, p in enumerate(OFFER_PAYLOADS, 1)],
-            )
-        return reset
+        # With warning signs, the referral offer follows (rules: action_offer_referral):
+        # a report to the anti-trafficking unit, consent first.
+        return [*reset, SlotSet("migration_red_flags", bool(flags))]

@@ -91,6 +91,8 @@ class ActionOfferReferral(Action):
         intent = last_need(tracker)
         if intent is None:
             return []
+        if intent == "ask_safe_migration" and not tracker.get_slot("migration_red_flags"):
+            return []  # a report is offered only when the check found warning signs
         kind = KIND_BY_INTENT[intent]
         district, state = tracker.get_slot("district"), tracker.get_slot("state")
         if district is None and state is None:

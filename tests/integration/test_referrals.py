@@ -63,17 +63,20 @@ def test_unpaid_wages_in_romanised_hindi_to_an_acknowledged_referral(helpline: H
                 "twilio_whatsapp_from": "whatsapp:+14155238886",
             }
         )
-        report = run_due_followups(
-            settings=settings,
-            now=later,
-            followup_settings=FollowupSettings(
-                SAHAY_FOLLOWUP_TEMPLATES={"reached": {"hi": TEMPLATE}}  # type: ignore[call-arg]
-            ),
+        followup_settings = FollowupSettings(
+            SAHAY_FOLLOWUP_TEMPLATES={"reached": {"hi": TEMPLATE}}  # type: ignore[call-arg]
         )
-        assert len(report.sent) == 1, report
-        [request] = twilio.requests
-        assert request["ContentSid"] == TEMPLATE and code in request["ContentVariables"]
-    assert len(twilio.requests) == 1  # never twice
+        report = run_due_followups(
+            settings=settings, now=later, followup_settings=followup_settings
+        )
+        assert report.sent, report
+        # Other tests share this helpline and may have referrals due too: look at ours.
+        mine = [r for r in twilio.requests if code in r.get("ContentVariables", "")]
+        [request] = mine
+        assert request["ContentSid"] == TEMPLATE
+        run_due_followups(settings=settings, now=later, followup_settings=followup_settings)
+        mine = [r for r in twilio.requests if code in r.get("ContentVariables", "")]
+        assert len(mine) == 1  # never twice
 
     thanks = " ".join(ask(helpline, "haan mil gaya", SENDER))
     assert "धन्यवाद" in thanks, thanks

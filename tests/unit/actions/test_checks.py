@@ -11,17 +11,23 @@ from bot.checks.safe_migration import CheckSession, answer
 from tests.unit.actions.conftest import make_tracker
 
 
-def test_red_flags_are_explained_and_a_person_offered() -> None:
+def test_red_flags_are_explained_and_a_referral_offer_follows() -> None:
     session = CheckSession(language="en")
     for reply in ["1", "2", "1", "1", "1", "2", "2", "2"]:
         answer(session, reply)
     tracker = make_tracker(slots={"check_session": session.to_dict()})
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionSafeMigrationResult().run(dispatcher, tracker, {}))
+    events = asyncio.run(ActionSafeMigrationResult().run(dispatcher, tracker, {}))
     texts = [m["text"] for m in dispatcher.messages]
     assert "7 warning sign" in texts[0]
     assert "15100" in texts[1]
-    assert dispatcher.messages[-1]["buttons"][0]["payload"] == "/request_human"
+    # the referral offer (a report, consent first) follows by rule when flags were found
+    assert {
+        "event": "slot",
+        "timestamp": None,
+        "name": "migration_red_flags",
+        "value": True,
+    } in events
 
 
 def test_the_form_keeps_asking_until_done() -> None:
