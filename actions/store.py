@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,9 +10,9 @@ from sqlalchemy.orm import Session
 from bot.core.config import get_settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import request_handoff
-from bot.storage.crypto import encrypt
+from bot.screening.records import add_results
 from bot.storage.db import session_scope
-from bot.storage.models import BotSession, Contact, Conversation, ScreeningRecord
+from bot.storage.models import BotSession, Contact, Conversation
 
 
 def record_session_start(*, sender_key: str, channel: str | None, language: str | None) -> None:
@@ -69,21 +68,13 @@ def store_screening_results(
         conversation = _open_conversation_of(session, sender_key)
         if conversation is None:
             return
-        for result in results:
-            session.add(
-                ScreeningRecord(
-                    conversation_id=conversation.id,
-                    instrument=result["instrument"],
-                    answers_encrypted=encrypt(
-                        json.dumps(result["answers"]), key=settings.encryption_key
-                    ),
-                    total=result["total"],
-                    band=result["band"],
-                    positive=result["positive"],
-                    flags=list(result["flags"]),
-                    language=language,
-                )
-            )
+        add_results(
+            session=session,
+            conversation_id=conversation.id,
+            results=results,
+            language=language,
+            encryption_key=settings.encryption_key,
+        )
 
 
 def remember_place(*, sender_key: str, district: str | None, state: str | None) -> None:

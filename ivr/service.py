@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import Settings
 from bot.handoff.service import request_handoff
+from bot.screening.records import add_results
 from bot.screening.session import ScreeningSession
 from bot.storage.crypto import decrypt, encrypt, normalise_address, phone_key
-from bot.storage.models import Contact, Conversation, Handoff, Message, ScreeningRecord, utcnow
+from bot.storage.models import Contact, Conversation, Handoff, Message, utcnow
 from ivr.models import IvrCall
 
 OPEN_STATES = ("bot", "queued", "with_counsellor")
@@ -130,21 +131,13 @@ def store_results(
 ) -> None:
     """Keep completed instruments the caller agreed to keep, answers encrypted."""
     conversation = conversation_for(session=session, settings=settings, call=call, caller=caller)
-    for result in results:
-        session.add(
-            ScreeningRecord(
-                conversation_id=conversation.id,
-                instrument=result["instrument"],
-                answers_encrypted=encrypt(
-                    json.dumps(result["answers"]), key=settings.encryption_key
-                ),
-                total=result["total"],
-                band=result["band"],
-                positive=result["positive"],
-                flags=list(result["flags"]),
-                language=call.language,
-            )
-        )
+    add_results(
+        session=session,
+        conversation_id=conversation.id,
+        results=results,
+        language=call.language,
+        encryption_key=settings.encryption_key,
+    )
 
 
 def crisis_of(*, session: Session, message_sid: str) -> str | None:

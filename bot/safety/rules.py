@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from bot.language import LANGUAGES
 from bot.safety.phrases import Anchor, PhraseError, compile_phrase, skeleton
 
 __all__ = [
@@ -49,20 +50,6 @@ __all__ = [
     "parse_rules_file",
 ]
 
-LANGUAGES: tuple[str, ...] = (
-    "en",
-    "hi",
-    "bn",
-    "or",
-    "as",
-    "mr",
-    "gu",
-    "pa",
-    "ta",
-    "te",
-    "kn",
-    "ml",
-)
 CATEGORIES: tuple[str, ...] = ("suicide", "self_harm", "danger")
 RISKS: tuple[str, ...] = ("high", "imminent")
 RULES_DIR = Path(__file__).resolve().parent / "rules"
