@@ -15,8 +15,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.eligibility import CHECK_BY_INTENT, offer_buttons
 from actions.screening import language_of
 from actions.store import remember_place
+from bot.checks.eligibility import texts as eligibility_texts
 from bot.core.config import get_settings
 from bot.knowledge import KNOWLEDGE_DIR, load_schemes, render, resolve_place
 from bot.knowledge.service_store import nearest_services
@@ -104,6 +106,10 @@ class ActionExplainScheme(Action):
             return []
         for text in texts:
             dispatcher.utter_message(text=text)
+        check = CHECK_BY_INTENT.get(intent)
+        if check is not None and not voice:
+            offer = eligibility_texts(language_of(tracker))["offer"][check]
+            dispatcher.utter_message(text=str(offer), buttons=offer_buttons(check))
         if service is None:
             return []
         district, state = tracker.get_slot("district"), tracker.get_slot("state")

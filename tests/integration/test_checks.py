@@ -56,3 +56,16 @@ def test_warning_signs_lead_to_a_report_referral_with_consent(helpline: Helpline
             (key,),
         ).fetchall()
     assert kinds == [("rescue",)], kinds
+
+
+def test_ration_question_then_the_eligibility_check_in_hindi(helpline: Helpline) -> None:
+    sender = "+919888800003"
+    first = ask(helpline, "मेरा राशन कार्ड दूसरे राज्य में चलेगा क्या", sender)
+    assert any("14445" in reply for reply in first), first
+    ask(helpline, "1", sender)  # yes, check it
+    replies: list[str] = []
+    for reply in ["हाँ", "हाँ", "हाँ"]:
+        replies = ask(helpline, reply, sender)
+    final = " ".join(replies)
+    assert "14445" in final, final
+    assert any("\u0900" <= ch <= "\u097f" for ch in final), final

@@ -23,7 +23,8 @@ def run(action, tracker):  # type: ignore[no-untyped-def]
 def test_ration_answer_in_hindi_carries_the_onorc_helpline() -> None:
     tracker = make_tracker(intent="ask_ration", slots={"language": "hi"})
     dispatcher, _ = run(ActionExplainScheme(), tracker)
-    [message] = dispatcher.messages
+    message, offer = dispatcher.messages  # the answer, then the offer of a check
+    assert offer["buttons"]
     assert "14445" in message["text"]
     assert any("\u0900" <= ch <= "\u097f" for ch in message["text"])
 
