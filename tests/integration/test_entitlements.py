@@ -35,3 +35,11 @@ def test_murshidabad_in_bengali_script_resolves_to_the_district(helpline: Helpli
             (key,),
         ).fetchall()
     assert places == [("Murshidabad", "West Bengal")]
+
+
+def test_which_papers_after_a_ration_question_in_hindi(helpline: Helpline) -> None:
+    sender = "+919877700003"
+    ask(helpline, "मेरा राशन कार्ड दूसरे राज्य में चलेगा क्या", sender)
+    replies = ask(helpline, "इसके लिए कौन से कागज़ चाहिए", sender)
+    answer = " ".join(replies)
+    assert "आधार" in answer and "14445" in answer, answer
