@@ -194,6 +194,10 @@ def main() -> int:
         print("\nStopping Sahay…", flush=True)
         return 0
     finally:
+        # A second Ctrl-C (or make passing the signal on) must not cut the stop short and
+        # leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop(processes)
 
 
