@@ -45,6 +45,10 @@ def make_settings(tmp: Path, **overrides: str) -> Settings:
         "SAHAY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "RASA_TOKEN": secrets.token_urlsafe(16),
         "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+        # Ports nobody listens on, unless a test starts servers there: a helpline running
+        # on this machine (make run) must not answer for a test's stand-ins.
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
