@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
+from actions.yes_no import take_answer
 from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
 from bot.knowledge import render
 
@@ -65,11 +66,15 @@ class ValidateSafeMigrationForm(FormValidationAction):
         session = session_of(tracker)
         if session is None:
             return {"check_answer": "done"}
-        outcome = answer(session, str(slot_value or ""))
-        if outcome == "unclear":
-            dispatcher.utter_message(text=str(texts(session.language)["unclear"]))
-        done = outcome in ("done", "stopped")
-        return {"check_answer": "done" if done else None, "check_session": session.to_dict()}
+        return take_answer(
+            session=session,
+            reply=slot_value,
+            answer=answer,
+            unclear=str(texts(session.language)["unclear"]),
+            dispatcher=dispatcher,
+            answer_slot="check_answer",
+            session_slot="check_session",
+        )
 
 
 class ActionSafeMigrationResult(Action):

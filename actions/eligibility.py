@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
+from actions.yes_no import take_answer
 from bot.checks.eligibility import CHECK_IDS, EligibilitySession, answer, current, outcome, texts
 from bot.knowledge import render
 
@@ -81,14 +82,15 @@ class ValidateEligibilityForm(FormValidationAction):
         session = session_of(tracker)
         if session is None:
             return {"eligibility_answer": "done"}
-        result = answer(session, str(slot_value or ""))
-        if result == "unclear":
-            dispatcher.utter_message(text=str(texts(session.language)["unclear"]))
-        done = result in ("done", "stopped")
-        return {
-            "eligibility_answer": "done" if done else None,
-            "eligibility_session": session.to_dict(),
-        }
+        return take_answer(
+            session=session,
+            reply=slot_value,
+            answer=answer,
+            unclear=str(texts(session.language)["unclear"]),
+            dispatcher=dispatcher,
+            answer_slot="eligibility_answer",
+            session_slot="eligibility_session",
+        )
 
 
 class ActionEligibilityResult(Action):

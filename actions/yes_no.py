@@ -1,0 +1,40 @@
+"""The step shared by the guided yes/no checks' forms (safe migration, eligibility)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from rasa_sdk.executor import CollectingDispatcher
+
+
+class CheckSession(Protocol):
+    """What a guided check's session offers the form."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+S = TypeVar("S", bound=CheckSession)
+
+
+def take_answer(
+    *,
+    session: S,
+    reply: Any,
+    answer: Callable[[S, str], str],
+    unclear: str,
+    dispatcher: CollectingDispatcher,
+    answer_slot: str,
+    session_slot: str,
+) -> dict[str, Any]:
+    """Record one reply; say `unclear` when it is not a yes or no; fill the form when done.
+
+    Returns:
+        The slots for the form: the answer slot stays empty (ask the next question) until
+        the check is done or stopped; the session slot keeps the progress.
+    """
+    outcome = answer(session, str(reply or ""))
+    if outcome == "unclear":
+        dispatcher.utter_message(text=unclear)
+    done = outcome in ("done", "stopped")
+    return {answer_slot: "done" if done else None, session_slot: session.to_dict()}
