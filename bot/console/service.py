@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.console.audit import record
 from bot.console.security import SignInResult, authenticate
 from bot.core.config import Settings
-from bot.handoff.queue import aware, find_visible_handoff
+from bot.handoff.queue import aware, find_visible_handoff, offered_to
 from bot.handoff.service import (
     OPEN_HANDOFF_STATES,
     ClaimConflict,
@@ -38,7 +38,7 @@ from bot.outbound import (
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.storage.crypto import decrypt, encrypt
 from bot.storage.db import session_scope
-from bot.storage.models import CaseNote, Counsellor, Handoff, Message
+from bot.storage.models import CaseNote, Conversation, Counsellor, Handoff, Message
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,19 @@ def _refuse(
 
 def claim_case(*, session: Session, viewer: Counsellor, handoff_id: int) -> Handoff:
     """Claim a waiting case; of two counsellors claiming at once, exactly one gets it."""
-    handoff = find_case(session=session, viewer=viewer, handoff_id=handoff_id, action="case.claim")
+    handoff = find_visible_handoff(session=session, counsellor=viewer, handoff_id=handoff_id)
+    if handoff is None:
+        taken = _claimed_from_under(session=session, viewer=viewer, handoff_id=handoff_id)
+        if taken is not None:
+            # Offered to this counsellor, claimed by a colleague a moment ago: say so (409)
+            # rather than "no such case" because it has left their queue.
+            raise _refuse(
+                session, viewer, taken, "case.claim", CaseConflict("someone else claimed it first")
+            )
+        # Never offered to them: audited and answered as if it did not exist.
+        handoff = find_case(
+            session=session, viewer=viewer, handoff_id=handoff_id, action="case.claim"
+        )
     try:
         claimed = claim_handoff(
             session=session, handoff_id=handoff.id, counsellor_id=viewer.id, actor=viewer.username
@@ -181,6 +193,17 @@ def claim_case(*, session: Session, viewer: Counsellor, handoff_id: int) -> Hand
         raise _refuse(session, viewer, handoff, "case.claim", CaseConflict(str(error))) from error
     record(session=session, actor=viewer.username, action="case.claim", target_id=handoff.id)
     return claimed
+
+
+def _claimed_from_under(*, session: Session, viewer: Counsellor, handoff_id: int) -> Handoff | None:
+    """The case, if the viewer was offered it and it is no longer waiting."""
+    if not viewer.active or viewer.role != "counsellor":
+        return None
+    return session.scalar(
+        select(Handoff)
+        .join(Conversation, Handoff.conversation_id == Conversation.id)
+        .where(Handoff.id == handoff_id, Handoff.state != "queued", offered_to(viewer))
+    )
 
 
 def _held_by_viewer(session: Session, viewer: Counsellor, handoff: Handoff, action: str) -> None:

@@ -46,12 +46,15 @@ def visible_to(counsellor: Counsellor) -> ColumnElement[bool]:
     mine = or_(Handoff.counsellor_id == counsellor.id, Handoff.assigned_to_id == counsellor.id)
     if counsellor.role != "counsellor":
         return mine
+    return or_(mine, and_(Handoff.state == "queued", offered_to(counsellor)))
+
+
+def offered_to(counsellor: Counsellor) -> ColumnElement[bool]:
+    """The cases a counsellor is offered while they wait: unassigned, in a language they
+    speak or in no known language (whatever the case's state now)."""
     languages = list(counsellor.languages or [])
     in_my_language = or_(CASE_LANGUAGE.is_(None), CASE_LANGUAGE.in_(languages))
-    waiting_for_anyone = and_(
-        Handoff.state == "queued", Handoff.assigned_to_id.is_(None), in_my_language
-    )
-    return or_(mine, waiting_for_anyone)
+    return and_(Handoff.assigned_to_id.is_(None), in_my_language)
 
 
 def find_visible_handoff(
