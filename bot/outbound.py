@@ -5,6 +5,12 @@ local simulator they wait in the conversation for the page to collect. WhatsApp 
 free-form messages only within 24 hours of the person's last message: outside that
 window the sender is told, instead of failing silently, so that an approved template
 can be offered.
+
+Nothing goes out that the person did not start or agree to: a message within a
+conversation they opened ("conversation") needs no more, every other purpose (a
+follow-up, a call-back, news of a referral) needs their recorded consent for that purpose
+(`bot.contact_safety`), and a conversation they left for safety gets nothing at all. In
+discreet mode every message starts with a neutral line.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
+from bot.contact_safety.service import EXITED_FOR_SAFETY, discreet_text, has_consent
 from bot.core.config import Settings
 from bot.storage.crypto import decrypt, encrypt
 from bot.storage.models import Conversation, Message, utcnow
@@ -29,6 +36,10 @@ SESSION_WINDOW = dt.timedelta(hours=24)
 
 class OutsideSessionWindow(Exception):
     """The person last wrote more than 24 hours ago: only a template may be sent."""
+
+
+class NoConsent(Exception):
+    """The person has not agreed to be contacted for this purpose: nothing was sent."""
 
 
 class DeliveryFailed(Exception):
@@ -60,13 +71,24 @@ def send_to_person(
     conversation: Conversation,
     text: str,
     author: str,
+    purpose: str = "conversation",
 ) -> Message:
     """Store and send one message to the person on the conversation's channel.
 
+    Args:
+        purpose: "conversation" for an answer within a conversation the person started;
+            otherwise a consent purpose ("followup", "callback", "referral_updates").
+
     Raises:
+        NoConsent: the person has not agreed to this purpose, or left for safety.
         OutsideSessionWindow: WhatsApp's 24-hour window is closed.
         DeliveryFailed: Twilio did not accept the message (it stays stored as failed).
     """
+    check_consent(session=session, conversation=conversation, purpose=purpose)
+    text = _as_sent(conversation=conversation, text=text)
+    if author == "counsellor":
+        # A number typed now answers the counsellor, not a menu the bot offered earlier.
+        conversation.pending_choices = None
     if conversation.channel == "whatsapp":
         last = last_inbound_at(session=session, conversation_id=conversation.id)
         if last is None or _aware(last) < utcnow() - SESSION_WINDOW:
@@ -90,15 +112,20 @@ def send_template(
     variables: dict[str, str] | None = None,
     author: str,
     record_text: str,
+    purpose: str,
 ) -> Message:
     """Send an approved WhatsApp template (allowed outside the 24-hour window).
 
     Args:
         record_text: what the transcript shows for it (the template's text is Twilio's).
+        purpose: the consent purpose the template serves ("followup", …): a template
+            reaches someone who has not written for a day, so it always needs consent.
 
     Raises:
+        NoConsent: the person has not agreed to this purpose.
         DeliveryFailed: Twilio did not accept the message (it stays stored as failed).
     """
+    check_consent(session=session, conversation=conversation, purpose=purpose)
     message = _stored_outbound(
         session=session,
         settings=settings,
@@ -111,6 +138,31 @@ def send_template(
         extra["content_variables"] = json.dumps(variables, ensure_ascii=False)
     _send_whatsapp(settings=settings, conversation=conversation, message=message, **extra)
     return message
+
+
+def check_consent(*, session: Session, conversation: Conversation, purpose: str) -> None:
+    """Refuse to write to a person who left for safety or did not agree to this purpose.
+
+    Raises:
+        NoConsent: with the reason.
+    """
+    if conversation.closed_reason == EXITED_FOR_SAFETY:
+        raise NoConsent("the person left this conversation for safety")
+    if purpose == "conversation":
+        return
+    if not has_consent(session=session, contact_id=conversation.contact_id, purpose=purpose):
+        raise NoConsent(f"no recorded consent to contact the person for {purpose}")
+
+
+def _as_sent(*, conversation: Conversation, text: str) -> str:
+    """The text as the person's phone will show it: discreet mode adds a neutral line."""
+    if not conversation.contact.discreet or conversation.channel == "voice":
+        return text
+    # Imported here: the catalogue reads the domain files, which plain sends don't need.
+    from bot.responses import get_catalogue
+
+    prefix = get_catalogue().render("utter_discreet_prefix", conversation.language)
+    return discreet_text(text, prefix=prefix)
 
 
 def _stored_outbound(

@@ -20,7 +20,7 @@ from bot.console.audit import record
 from bot.console.deps import ApiViewerDep, ConsoleSettingsDep, PageViewerDep, SigningKeyDep, Viewer
 from bot.console.rendering import page
 from bot.core.deps import SettingsDep
-from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_to_person
+from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.referrals.fhir import NoRecordConsent, export_bundle
 from bot.referrals.indicators import MIN_CELL, indicators, indicators_csv, referrals_csv
 from bot.referrals.lifecycle import InvalidTransition, ReferralKind
@@ -165,7 +165,7 @@ def create_from_console(
                     session=session, referral=referral, to_state="sent", actor=actor, note="slip"
                 )
                 sent = True
-            except (OutsideSessionWindow, DeliveryFailed):
+            except (OutsideSessionWindow, DeliveryFailed, NoConsent):
                 sent = False  # stays "created"; the counsellor sees the slip was not sent
         record(
             session=session,

@@ -31,6 +31,7 @@ from bot.handoff.service import (
 )
 from bot.outbound import (
     DeliveryFailed,
+    NoConsent,
     OutsideSessionWindow,
     send_template,
     send_to_person,
@@ -249,6 +250,8 @@ def reply_to_person(
             text=text,
             author="counsellor",
         )
+    except NoConsent as error:
+        raise _refuse(session, viewer, handoff, "case.reply", CaseConflict(str(error))) from error
     except OutsideSessionWindow as error:
         raise _refuse(session, viewer, handoff, "case.reply", OutsideWindow(str(error))) from error
     except DeliveryFailed as error:
@@ -314,7 +317,10 @@ def send_followup_template(
             content_sid=template_sid,
             author="counsellor",
             record_text=TEMPLATE_MARKER,
+            purpose="followup",
         )
+    except NoConsent as error:
+        raise _refuse(session, viewer, handoff, "case.template", NotAllowed(str(error))) from error
     except DeliveryFailed as error:
         log.warning("Twilio refused the follow-up template: %s", error)
         raise _refuse(

@@ -25,10 +25,12 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.contact_safety.service import within_safe_hours
 from bot.core.config import Settings
 from bot.outbound import (
     SESSION_WINDOW,
     DeliveryFailed,
+    NoConsent,
     OutsideSessionWindow,
     last_inbound_at,
     send_template,
@@ -62,6 +64,7 @@ class RunReport:
     skipped: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     claimed_elsewhere: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
     night: bool = False
 
 
@@ -71,7 +74,8 @@ def describe(report: RunReport) -> str:
         return "outside daytime hours in India (09:00-20:00 IST): nothing sent"
     return (
         f"sent {len(report.sent)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
-        f"taken by another process {len(report.claimed_elsewhere)}"
+        f"taken by another process {len(report.claimed_elsewhere)}, "
+        f"waiting for the person's chosen hours {len(report.deferred)}"
     )
 
 
@@ -142,6 +146,10 @@ def run_due_followups(
         ids = due_followup_ids(session=session, now=now, limit=options.batch_size)
     for followup_id in ids:
         with session_scope(settings.database_url) as session:
+            if not _may_write_now(session=session, followup_id=followup_id, now=now):
+                # Discreet mode: the person chose the hours; it stays due until then.
+                report.deferred.append(followup_id)
+                continue
             claimed = claim_followup(
                 session=session, followup_id=followup_id, worker=worker, now=now
             )
@@ -206,8 +214,12 @@ def _deliver(
             conversation=conversation,
             text=text,
             author="system",
+            purpose="followup",
         )
         followup.sent_as = "message"
+    except NoConsent as error:
+        followup.status, followup.detail = "skipped", str(error)[:256]
+        return "skipped"
     except OutsideSessionWindow:
         template = options.template_for(followup.purpose, language)
         if template is None:
@@ -223,7 +235,11 @@ def _deliver(
                 variables={"1": referral.service, "2": referral.code},
                 author="system",
                 record_text=text,
+                purpose="followup",
             )
+        except NoConsent as error:
+            followup.status, followup.detail = "skipped", str(error)[:256]
+            return "skipped"
         except DeliveryFailed as error:
             followup.status, followup.detail = "failed", str(error)[:256]
             return "failed"
@@ -242,6 +258,14 @@ def _deliver(
         now=now,
     )
     return "sent"
+
+
+def _may_write_now(*, session: Session, followup_id: int, now: dt.datetime) -> bool:
+    """False when the person asked, in discreet mode, to be written to at other hours."""
+    followup = session.get(FollowUp, followup_id)
+    if followup is None:
+        return False
+    return within_safe_hours(followup.referral.contact, now)
 
 
 def _window_closed(*, session: Session, conversation: Conversation, now: dt.datetime) -> bool:

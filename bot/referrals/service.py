@@ -97,6 +97,17 @@ def create_referral(
             referral.followups.append(FollowUp(purpose=purpose, due_at=due_at, status="due"))
     session.add(referral)
     session.flush()
+    if consent_followup:
+        # Imported here: contact_safety reads the referrals' check-ins to cancel them.
+        from bot.contact_safety.service import record_consent
+
+        record_consent(
+            session=session,
+            contact=conversation.contact,
+            purpose="followup",
+            granted=True,
+            source=f"referral {referral.code} ({created_by})",
+        )
     return referral
 
 

@@ -47,8 +47,42 @@ class Contact(Base):
     phone_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     preferred_language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Safety for a phone that may be watched (bot/safety/watched.py). The secret exit word
+    # is kept only as a keyed hash; discreet mode and the safe hours are the person's choice.
+    safe_word_key: Mapped[str | None] = mapped_column(String(64))
+    discreet: Mapped[bool] = mapped_column(default=False, server_default=false())
+    safe_hours: Mapped[str | None] = mapped_column(String(16))
+    # The person asked that their calls and chats are not joined into one case.
+    channels_apart: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Marked by a counsellor as abusive (prank calls): bot-only service, lower priority.
+    abusive_at: Mapped[dt.datetime | None]
+    abusive_by: Mapped[str | None] = mapped_column(String(64))
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="contact")
+    consents: Mapped[list[ContactConsent]] = relationship(
+        back_populates="contact", order_by="ContactConsent.id", cascade="all, delete-orphan"
+    )
+
+
+class ContactConsent(Base):
+    """A person's yes or no to being contacted for one purpose; the newest row counts.
+
+    Purposes: "followup" (check-ins on a referral), "callback" (a counsellor calls back),
+    "referral_updates" (news of a referral). Rows are never changed, only added, so the
+    record shows what the person agreed to, when, and how.
+    """
+
+    __tablename__ = "contact_consents"
+    __table_args__ = (Index("ix_contact_consents_contact_purpose", "contact_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(24))
+    granted: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(64))  # bot, ivr, counsellor:<name>, person
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact] = relationship(back_populates="consents")
 
 
 class Conversation(Base):
@@ -69,6 +103,10 @@ class Conversation(Base):
     bot_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Payloads of the numbered choices the bot offered last, so that "2" picks the second.
     pending_choices: Mapped[list[str] | None] = mapped_column(JSON)
+    # The next message is not for Rasa but an answer the gateway waits for ("safe_word").
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    # Why it closed, when not simply finished: "exited_for_safety" after a quick exit.
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from bot.contact_safety.service import record_consent
 from bot.handoff.service import (
     ClaimConflict,
     abandon_stale_handoffs,
@@ -277,14 +278,23 @@ def test_an_approved_template_goes_out_with_its_content_sid(
             TWILIO_API_BASE_URL=twilio.url,
         )
         with session_scope(url) as session:
+            conversation = session.get_one(Conversation, conversation_id)
+            record_consent(
+                session=session,
+                contact=conversation.contact,
+                purpose="followup",
+                granted=True,
+                source="test",
+            )
             message = send_template(
                 session=session,
                 settings=settings,
-                conversation=session.get_one(Conversation, conversation_id),
+                conversation=conversation,
                 content_sid="HX" + "0" * 32,
                 variables={"1": "Asha"},
                 author="counsellor",
                 record_text="[follow-up template]",
+                purpose="followup",
             )
             assert message.twilio_sid
     [request] = twilio.requests
