@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
+from actions.store import safety_state
 from actions.yes_no import take_answer
 from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
 from bot.knowledge import render
@@ -102,6 +103,9 @@ class ActionSafeMigrationResult(Action):
         else:
             dispatcher.utter_message(text=str(lines["result_clear"]))
         dispatcher.utter_message(text=render(str(lines["advice"]), session.language))
+        if flags and not safety_state(sender_key=tracker.sender_id)[0]:
+            # The referral offer follows with its numbered choices: a word, not a number.
+            dispatcher.utter_message(response="utter_discreet_hint")
         # With warning signs, the referral offer follows (rules: action_offer_referral):
         # a report to the anti-trafficking unit, consent first.
         return [*reset, SlotSet("migration_red_flags", bool(flags))]

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.eligibility import CHECK_BY_INTENT, offer_buttons
 from actions.screening import language_of
-from actions.store import remember_place
+from actions.store import remember_place, safety_state
 from bot.checks.eligibility import texts as eligibility_texts
 from bot.core.config import get_settings
 from bot.knowledge import KNOWLEDGE_DIR, load_schemes, render, resolve_place
@@ -35,6 +35,9 @@ SCHEMES_BY_INTENT = {
     "ask_mental_health_support": ["tele_manas", "dmhp"],
 }
 
+
+# After these questions the person may be under someone's control: offer discreet mode.
+DISCREET_OFFER_AFTER = {"ask_shelter"}
 
 # The kind of local office that helps with each need, once we know where the person is.
 SERVICE_BY_INTENT = {
@@ -110,6 +113,10 @@ class ActionExplainScheme(Action):
         if check is not None and not voice:
             offer = eligibility_texts(language_of(tracker))["offer"][check]
             dispatcher.utter_message(text=str(offer), buttons=offer_buttons(check))
+        if intent in DISCREET_OFFER_AFTER and not voice:
+            # Before the question of where they are, which stays the last word; a "1"
+            # still picks the offer, the only numbered choice in this turn.
+            offer_discreet_mode(dispatcher, tracker)
         if service is None:
             return []
         district, state = tracker.get_slot("district"), tracker.get_slot("state")
@@ -123,6 +130,13 @@ class ActionExplainScheme(Action):
         # Ask where they are only now that it helps, and answer once they say.
         dispatcher.utter_message(response="utter_ask_location")
         return [SlotSet("service_need", service)]
+
+
+def offer_discreet_mode(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Someone looking for a safe place may have a watched phone: offer discreet mode."""
+    discreet, _ = safety_state(sender_key=tracker.sender_id)
+    if not discreet:
+        dispatcher.utter_message(response="utter_discreet_offer")
 
 
 class ActionInformLocation(Action):

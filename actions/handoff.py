@@ -7,7 +7,7 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.store import queue_handoff
+from actions.store import queue_handoff, safety_state
 
 
 class ActionRequestHuman(Action):
@@ -19,6 +19,11 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        _, abusive = safety_state(sender_key=tracker.sender_id)
+        if abusive:
+            # A counsellor marked this number abusive: the bot still helps, with numbers.
+            dispatcher.utter_message(response="utter_human_unavailable")
+            return []
         waiting = queue_handoff(
             sender_key=tracker.sender_id, priority="normal", reason="request_human"
         )

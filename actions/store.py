@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.contact_safety.service import apply_command, is_abusive
 from bot.core.config import get_settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import request_handoff
 from bot.screening.records import add_results
 from bot.storage.db import session_scope
 from bot.storage.models import BotSession, Contact, Conversation
+
+log = logging.getLogger(__name__)
 
 
 def record_session_start(*, sender_key: str, channel: str | None, language: str | None) -> None:
@@ -84,6 +89,39 @@ def remember_place(*, sender_key: str, district: str | None, state: str | None) 
         if conversation is not None:
             conversation.district = district
             conversation.region_state = state
+
+
+def apply_safety_command(*, sender_key: str, command: str, entities: dict[str, str]) -> str:
+    """Carry out a safety command (discreet mode, exit word, consent); the reply's name."""
+    with session_scope(get_settings().database_url) as session:
+        contact = session.scalar(select(Contact).where(Contact.phone_key == sender_key))
+        if contact is None:
+            return "utter_service_unavailable"
+        return apply_command(
+            session=session,
+            contact=contact,
+            conversation=_open_conversation_of(session, sender_key),
+            command=command,
+            entities=entities,
+            source="person:bot",
+        )
+
+
+def safety_state(*, sender_key: str) -> tuple[bool, bool]:
+    """Whether the sender is in discreet mode, and whether their number is marked abusive.
+
+    When the database cannot say, neither: the reply still goes, with the offer of discreet
+    mode, and a counsellor is not refused.
+    """
+    try:
+        with session_scope(get_settings().database_url) as session:
+            contact = session.scalar(select(Contact).where(Contact.phone_key == sender_key))
+            if contact is None:
+                return False, False
+            return contact.discreet, is_abusive(contact)
+    except SQLAlchemyError:
+        log.warning("could not read the sender's safety settings", exc_info=True)
+        return False, False
 
 
 def _open_conversation_of(session: Session, sender_key: str) -> Conversation | None:

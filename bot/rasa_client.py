@@ -61,6 +61,10 @@ class RasaClient:
         """Let the bot answer this sender again."""
         self._append_event(sender, {"event": "resume"})
 
+    def restart(self, *, sender: str) -> None:
+        """Forget this sender's conversation in Rasa (forms, slots): a fresh start next time."""
+        self._append_event(sender, {"event": "restart"})
+
     def _append_event(self, sender: str, event: dict[str, Any]) -> None:
         try:
             response = self._client.post(

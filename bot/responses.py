@@ -56,6 +56,10 @@ class ResponseCatalogue:
         text = by_language.get(language or DEFAULT_LANGUAGE) or by_language[DEFAULT_LANGUAGE]
         return text.format(**values) if values else text
 
+    def names(self) -> list[str]:
+        """Every response the catalogue holds, sorted."""
+        return sorted(self._texts)
+
     def languages(self, name: str) -> set[str]:
         """The languages response `name` is written in."""
         return set(self._texts.get(name, {}))

@@ -14,6 +14,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.contact_safety.service import (
+    AWAITING_SAFE_WORD,
+    apply_command,
+    discreet_text,
+    exit_for_safety,
+    is_abusive,
+    is_exit,
+    keyword_command,
+    parse_command,
+    take_safe_word,
+)
 from bot.core.config import Settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import open_handoff, request_handoff
@@ -28,6 +39,8 @@ from bot.storage.models import Contact, Conversation, Message, utcnow
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("bot", "queued", "with_counsellor")
+#: What the transcript keeps of a message that set a secret exit word.
+SAFE_WORD_PLACEHOLDER = "[secret exit word set]"
 # While a person waits for a counsellor, remind them at most this often.
 WAITING_REPLY_INTERVAL = dt.timedelta(minutes=5)
 
@@ -78,6 +91,37 @@ def handle_inbound(
         stored.crisis_category = crisis.category
         stored.crisis_risk = crisis.risk
         stored.crisis_rule = crisis.rule
+        if is_exit(inbound.text, contact=contact, secret=settings.phone_hash_key):
+            return _quick_exit(
+                session=session,
+                settings=settings,
+                rasa=rasa,
+                catalogue=catalogue,
+                contact=contact,
+                conversation=conversation,
+                crisis=crisis,
+            )
+        if conversation.awaiting == AWAITING_SAFE_WORD and not crisis.is_crisis:
+            # Any text is a word here: not a language, not a menu number, not for Rasa.
+            word_replies = _take_safe_word(
+                settings=settings,
+                catalogue=catalogue,
+                contact=contact,
+                conversation=conversation,
+                stored=stored,
+                word=inbound.text,
+            )
+            _store_replies(
+                session=session,
+                settings=settings,
+                conversation=conversation,
+                replies=word_replies,
+                discreet=contact.discreet,
+                catalogue=catalogue,
+            )
+            return RoutingResult(
+                replies=_discreet(word_replies, contact.discreet, conversation.language, catalogue)
+            )
         turn = decide_turn(
             text=inbound.text,
             known_language=contact.preferred_language or conversation.language,
@@ -91,13 +135,36 @@ def handle_inbound(
             contact.preferred_language = turn.language
         language = conversation.language
         if crisis.is_crisis:
+            conversation.awaiting = None
             request_handoff(
                 session=session,
                 conversation=conversation,
-                priority="urgent",
+                # A number marked abusive keeps the crisis reply, behind real emergencies.
+                priority="high" if is_abusive(contact) else "urgent",
                 reason=f"crisis:{crisis.category}",
                 actor="crisis-detector",
             )
+        else:
+            settled = _safety_turn(
+                session=session,
+                catalogue=catalogue,
+                contact=contact,
+                conversation=conversation,
+                text=turn.text,
+            )
+            if settled is not None:
+                _store_replies(
+                    session=session,
+                    settings=settings,
+                    conversation=conversation,
+                    replies=settled,
+                    discreet=contact.discreet,
+                    catalogue=catalogue,
+                )
+                return RoutingResult(
+                    replies=_discreet(settled, contact.discreet, language, catalogue)
+                )
+        discreet = contact.discreet
         state = conversation.state
         quiet = _recently_answered(session=session, conversation_id=conversation.id)
         waiting = _waiting_line(session=session, conversation_id=conversation.id)
@@ -124,28 +191,156 @@ def handle_inbound(
         sender=sender,
         rasa=rasa,
         catalogue=catalogue,
+        discreet=discreet,
     )
 
     with session_scope(settings.database_url) as session:
         current = session.get(Conversation, conversation_id)
         if current is None:
             # The person asked for erasure in this very turn: keep nothing of it.
-            return RoutingResult(replies=replies)
-        for reply in replies:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    direction="out",
-                    author="bot",
-                    body_encrypted=encrypt(reply.text, key=settings.encryption_key),
-                    media_url=reply.media_url,
-                    delivery_status="replied",
-                )
+            return RoutingResult(replies=_discreet(replies, discreet, language, catalogue))
+        # An action may have switched discreet mode on in this very turn.
+        discreet = current.contact.discreet
+        _store_replies(
+            session=session,
+            settings=settings,
+            conversation=current,
+            replies=replies,
+            discreet=discreet,
+            catalogue=catalogue,
+        )
+    return RoutingResult(replies=_discreet(replies, discreet, language, catalogue))
+
+
+def _store_replies(
+    *,
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    replies: list[BotReply],
+    discreet: bool,
+    catalogue: ResponseCatalogue,
+) -> None:
+    """Keep the bot's replies as sent, and the choices the last of them offered."""
+    sent = _discreet(replies, discreet, conversation.language, catalogue)
+    for reply in sent:
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="out",
+                author="bot",
+                body_encrypted=encrypt(reply.text, key=settings.encryption_key),
+                media_url=reply.media_url,
+                delivery_status="replied",
             )
-        offered = [reply.choices for reply in replies if reply.choices]
-        current.pending_choices = list(offered[-1]) if offered else None
-        current.last_message_at = utcnow()
+        )
+    offered = [reply.choices for reply in replies if reply.choices]
+    conversation.pending_choices = list(offered[-1]) if offered else None
+    conversation.last_message_at = utcnow()
+
+
+def _discreet(
+    replies: list[BotReply], discreet: bool, language: str | None, catalogue: ResponseCatalogue
+) -> list[BotReply]:
+    """In discreet mode: a neutral first line on every message, and no media."""
+    if not discreet:
+        return replies
+    prefix = catalogue.render("utter_discreet_prefix", language)
+    return [
+        BotReply(text=discreet_text(reply.text, prefix=prefix), choices=reply.choices)
+        for reply in replies
+    ]
+
+
+def _quick_exit(
+    *,
+    session: Session,
+    settings: Settings,
+    rasa: RasaClient,
+    catalogue: ResponseCatalogue,
+    contact: Contact,
+    conversation: Conversation,
+    crisis: CrisisAssessment,
+) -> RoutingResult:
+    """One neutral line, the conversation closed for safety, every check-in cancelled.
+
+    The crisis reply is the only thing that may follow, when the same message signals one.
+    """
+    language = conversation.language or contact.preferred_language
+    exit_for_safety(session=session, contact=contact, conversation=conversation)
+    replies = [BotReply(text=catalogue.render("utter_exit_neutral", language))]
+    if crisis.is_crisis:
+        replies.append(BotReply(text=catalogue.render(_crisis_response(crisis), language)))
+    for reply in replies:
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction="out",
+                author="bot",
+                body_encrypted=encrypt(reply.text, key=settings.encryption_key),
+                delivery_status="replied",
+            )
+        )
+    sender = contact.phone_key
+    session.commit()
+    try:
+        rasa.restart(sender=sender)
+    except RasaUnavailable as error:
+        # The conversation is closed here; the next message opens a new one either way.
+        log.warning("could not restart Rasa after a quick exit: %s", error)
     return RoutingResult(replies=replies)
+
+
+def _safety_turn(
+    *,
+    session: Session,
+    catalogue: ResponseCatalogue,
+    contact: Contact,
+    conversation: Conversation,
+    text: str,
+) -> list[BotReply] | None:
+    """A tapped or numbered safety choice, or a safety keyword: the gateway's own turn.
+
+    These work in every state (a counsellor may hold the conversation, Rasa may be down).
+    """
+    language = conversation.language or contact.preferred_language
+    command = parse_command(text)
+    if command is None:
+        keyword = keyword_command(text)
+        if keyword is None:
+            return None
+        command = (keyword, {})
+    name = apply_command(
+        session=session,
+        contact=contact,
+        conversation=conversation,
+        command=command[0],
+        entities=command[1],
+        source=f"person:{conversation.channel}",
+    )
+    return [BotReply(text=catalogue.render(name, language), choices=tuple(catalogue.choices(name)))]
+
+
+def _take_safe_word(
+    *,
+    settings: Settings,
+    catalogue: ResponseCatalogue,
+    contact: Contact,
+    conversation: Conversation,
+    stored: Message,
+    word: str,
+) -> list[BotReply]:
+    """Keep the person's secret exit word as a keyed hash, and never the word itself."""
+    stored.body_encrypted = encrypt(SAFE_WORD_PLACEHOLDER, key=settings.encryption_key)
+    name = take_safe_word(
+        contact=contact, conversation=conversation, word=word, secret=settings.phone_hash_key
+    )
+    language = conversation.language or contact.preferred_language
+    return [BotReply(text=catalogue.render(name, language))]
+
+
+def _crisis_response(crisis: CrisisAssessment) -> str:
+    return "utter_danger" if crisis.category == "danger" else "utter_crisis"
 
 
 def _answer(
@@ -160,17 +355,20 @@ def _answer(
     sender: str,
     rasa: RasaClient,
     catalogue: ResponseCatalogue,
+    discreet: bool = False,
 ) -> list[BotReply]:
     """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
     if crisis.is_crisis:
         # Answered here, at once, without Rasa: it may be down, and a person in crisis
         # must not wait for it. The urgent handoff is already queued.
-        name = "utter_danger" if crisis.category == "danger" else "utter_crisis"
+        name = _crisis_response(crisis)
         try:
             rasa.pause(sender=sender)
         except RasaUnavailable as error:
             log.warning("could not pause Rasa for a crisis handoff: %s", error)
-        return [BotReply(text=catalogue.render(name, language))]
+        # The danger reply says "reply 1 and we will write carefully": 1 turns discreet on.
+        offer = ("/request_discreet",) if name == "utter_danger" and not discreet else ()
+        return [BotReply(text=catalogue.render(name, language), choices=offer)]
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:

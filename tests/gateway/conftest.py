@@ -26,6 +26,7 @@ class RecordingRasa:
     down: bool = False
     turns: list[dict[str, Any]] = field(default_factory=list)
     paused: set[str] = field(default_factory=set)
+    restarted: list[str] = field(default_factory=list)
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         if self.down:
@@ -39,6 +40,12 @@ class RecordingRasa:
         self.paused.add(sender)
 
     def resume(self, *, sender: str) -> None:
+        self.paused.discard(sender)
+
+    def restart(self, *, sender: str) -> None:
+        if self.down:
+            raise RasaUnavailable("connection refused")
+        self.restarted.append(sender)
         self.paused.discard(sender)
 
     def close(self) -> None:

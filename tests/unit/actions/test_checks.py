@@ -11,16 +11,18 @@ from bot.checks.safe_migration import CheckSession, answer
 from tests.unit.actions.conftest import make_tracker
 
 
-def test_red_flags_are_explained_and_a_referral_offer_follows() -> None:
+def test_red_flags_are_explained_and_a_referral_offer_follows(app_database: str) -> None:
     session = CheckSession(language="en")
     for reply in ["1", "2", "1", "1", "1", "2", "2", "2"]:
         answer(session, reply)
     tracker = make_tracker(slots={"check_session": session.to_dict()})
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionSafeMigrationResult().run(dispatcher, tracker, {}))
-    texts = [m["text"] for m in dispatcher.messages]
+    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
     assert "7 warning sign" in texts[0]
     assert "15100" in texts[1]
+    # someone with warning signs may have a watched phone: the word for discreet mode
+    assert dispatcher.messages[-1]["response"] == "utter_discreet_hint"
     # the referral offer (a report, consent first) follows by rule when flags were found
     assert {
         "event": "slot",

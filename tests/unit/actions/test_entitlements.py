@@ -74,6 +74,8 @@ def test_shelter_asks_where_once_then_answers_with_offices_near(app_database: st
     tracker = make_tracker(intent="ask_shelter", slots={"language": "hi"})
     dispatcher, events = run(ActionExplainScheme(), tracker)
     assert dispatcher.messages[-1]["response"] == "utter_ask_location"
+    # someone looking for a safe place may have a watched phone
+    assert dispatcher.messages[-2]["response"] == "utter_discreet_offer"
     assert SlotSet("service_need", "one_stop_centre") in events
 
     later = make_tracker(
