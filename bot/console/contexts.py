@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.console import service
 from bot.console.config import ConsoleSettings
+from bot.console.person_safety import CHANNEL_NAMES, person_context
 from bot.core.config import Settings
 from bot.handoff.queue import QueueEntry, open_queue, queue_position
 from bot.handoff.summary import TrackerReader, build_summary
@@ -109,4 +110,6 @@ def case_context(
         and conversation.channel == "whatsapp",
         "max_reply": service.MAX_REPLY_CHARS,
         "max_note": service.MAX_NOTE_CHARS,
+        "person": person_context(session=session, settings=settings, conversation=conversation),
+        "channel_names": CHANNEL_NAMES,
     }

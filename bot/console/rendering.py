@@ -71,6 +71,12 @@ def intent_label(intent: str) -> str:
     return intent.replace("_", " ")
 
 
+#: How a case ended, as the console says it: counsellors' outcomes and the person's exit.
+CLOSED_FOR = {
+    **OUTCOMES,
+    "exited_for_safety": "The person left for safety (quick exit): do not write to them first",
+}
+
 templates.env.filters.update(
     local_time=local_time,
     duration=minutes,
@@ -79,7 +85,7 @@ templates.env.filters.update(
     crisis=crisis_label,
     intent=intent_label,
     chart=bar_chart_svg,
-    outcome=lambda key: OUTCOMES.get(key or "", key or ""),
+    outcome=lambda key: CLOSED_FOR.get(key or "", key or ""),
 )
 
 

@@ -32,6 +32,7 @@ from bot.console.deps import (
     clear_session_cookie,
     set_session_cookie,
 )
+from bot.console.person_safety import record_person_consent, set_abusive
 from bot.console.rendering import SECURITY_HEADERS, fragment
 from bot.console.rendering import page as render
 from bot.console.security import ConsoleSession, csrf_token, csrf_valid
@@ -63,6 +64,13 @@ class Notice:
 
 
 NOTICES = {
+    "abusive_marked": Notice(
+        "abusive_marked",
+        "warn",
+        "Number marked abusive: bot-only service and lower priority; crisis replies still go.",
+    ),
+    "abusive_cleared": Notice("abusive_cleared", "ok", "The abusive-number mark is removed."),
+    "consent_recorded": Notice("consent_recorded", "ok", "The person's answer is recorded."),
     "claimed": Notice("claimed", "ok", "The case is yours. Read the summary, then reply."),
     "sent": Notice("sent", "ok", "Reply sent."),
     "template_sent": Notice(
@@ -567,6 +575,50 @@ def close(
 
 
 # --- dashboard -------------------------------------------------------------------------------
+
+
+@router.post("/cases/{handoff_id}/abusive")
+def mark_abusive(handoff_id: int, page: PageDep) -> Response:
+    """Mark the case's number abusive: bot-only service, lower priority, crisis reply kept."""
+
+    def act(session: Session) -> Notice:
+        set_abusive(session=session, viewer=page.counsellor, handoff_id=handoff_id, abusive=True)
+        return NOTICES["abusive_marked"]
+
+    return page.after(handoff_id, page.run(act))
+
+
+@router.post("/cases/{handoff_id}/consent")
+def record_consent(
+    handoff_id: int,
+    page: PageDep,
+    purpose: Annotated[str, Form(max_length=24)],
+    answer: Annotated[str, Form(pattern="^(yes|no)$")],
+) -> Response:
+    """Record what the person agreed to be contacted for, as they told the counsellor."""
+
+    def act(session: Session) -> Notice:
+        record_person_consent(
+            session=session,
+            viewer=page.counsellor,
+            handoff_id=handoff_id,
+            purpose=purpose,
+            granted=answer == "yes",
+        )
+        return NOTICES["consent_recorded"]
+
+    return page.after(handoff_id, page.run(act))
+
+
+@router.post("/cases/{handoff_id}/abusive/clear")
+def clear_abusive(handoff_id: int, page: PageDep) -> Response:
+    """Undo the abusive-number mark (supervisors only)."""
+
+    def act(session: Session) -> Notice:
+        set_abusive(session=session, viewer=page.counsellor, handoff_id=handoff_id, abusive=False)
+        return NOTICES["abusive_cleared"]
+
+    return page.after(handoff_id, page.run(act))
 
 
 @router.get("/dashboard")

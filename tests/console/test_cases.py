@@ -270,6 +270,17 @@ def test_outside_the_window_the_approved_template_goes_by_content_sid(tmp_path: 
             headers=htmx,
         )
         assert "Send the approved follow-up template" in page.text
+        # A template reaches someone who has not written for a day: only with their consent.
+        refused = console.client.post(
+            f"/console/cases/{case}/template", data={"csrf_token": csrf}, headers=htmx
+        )
+        assert "no recorded consent" in refused.text.lower()
+        assert twilio.requests == []
+        console.client.post(
+            f"/console/cases/{case}/consent",
+            data={"csrf_token": csrf, "purpose": "followup", "answer": "yes"},
+            headers=htmx,
+        )
         sent = console.client.post(
             f"/console/cases/{case}/template", data={"csrf_token": csrf}, headers=htmx
         )
