@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.console.audit import record
 from bot.console.deps import ApiViewerDep, ConsoleSettingsDep, PageViewerDep, SigningKeyDep, Viewer
+from bot.console.referral_panel import READERS
 from bot.console.rendering import page
 from bot.core.deps import SettingsDep
 from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_to_person
@@ -32,9 +33,6 @@ from bot.storage.models import Contact, Conversation
 
 api_router = APIRouter()
 pages_router = APIRouter()
-
-#: Peer supporters do not see referrals; restricted ones are for supervisors only.
-READERS = {"counsellor", "supervisor"}
 
 
 class ReferralOut(BaseModel):
