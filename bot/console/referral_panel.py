@@ -96,7 +96,7 @@ class ReferralConflict(Refusal):
 class ReferralForm:
     """What the counsellor entered in "Refer this person", as entered."""
 
-    kind: str = ReferralKind.WAGES.value
+    kind: str = ""  # chosen by the counsellor; no type is assumed
     service: str = ""
     priority: str = "normal"
     reason: str = ""
