@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.referrals.models import Referral
@@ -398,3 +400,39 @@ def test_a_case_the_viewer_may_not_see_is_not_found(console: Console) -> None:
     )
     assert answer.status_code == 404
     assert ("tamil", "case.denied") in audit(console)
+
+
+def test_two_simultaneous_moves_one_wins(console: Console) -> None:
+    counsellor(console, "meera", role="supervisor")
+    case, csrf = claimed_case(console)
+    key = key_of(services(console, case, "wages"), "Migrant workers")
+    console.client.post(
+        f"/console/cases/{case}/referrals", data=referral_form(csrf, service=key), headers=HTMX
+    )
+    [referral] = referrals(console)
+    other = TestClient(console.client.app, base_url="http://testserver", follow_redirects=False)
+    tokens = {"asha": (console.client, csrf), "meera": (other, sign_in(other, "meera"))}
+    wanted = {"asha": "acknowledged", "meera": "unreachable"}
+    start = threading.Barrier(2)
+    answers: dict[str, str] = {}
+
+    def move(name: str) -> None:
+        client, token = tokens[name]
+        start.wait()
+        answer = client.post(
+            f"/console/cases/{case}/referrals/{referral.id}/state",
+            data={"csrf_token": token, "state": wanted[name], "seen_state": "sent"},
+            headers=HTMX,
+        )
+        answers[name] = html.unescape(answer.text)
+
+    threads = [threading.Thread(target=move, args=(name,)) for name in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    [after] = referrals(console)
+    assert after.state in wanted.values()
+    assert [e.to_state for e in after.events] == ["created", "sent", after.state]
+    loser = next(name for name, state in wanted.items() if state != after.state)
+    assert f"Someone changed this referral meanwhile: it is now {after.state}." in answers[loser]
