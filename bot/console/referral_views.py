@@ -30,6 +30,7 @@ from bot.console.views import NOTICES, Notice, PageDep
 
 router: APIRouter = APIRouter(include_in_schema=False)  # under the console's /console
 
+# The case page's notices (`?notice=` after a form sent without script) include these.
 NOTICES.update(
     referral_created=Notice(
         "referral_created", "ok", "Referral created, and the slip sent to the person."
