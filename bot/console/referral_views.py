@@ -52,15 +52,23 @@ def _checked(value: str) -> bool:
 
 def _panel(page: PageDep, handoff_id: int, state: PanelState, status_code: int) -> Response:
     """The referrals panel (htmx) or the whole case page (a form sent without script)."""
-    with service.audited_session(page.settings.database_url) as session:
-        handoff = service.find_case(
-            session=session, viewer=page.counsellor, handoff_id=handoff_id, action="referral.view"
-        )
-        panel = panel_context(session=session, viewer=page.counsellor, handoff=handoff, state=state)
-        if page.htmx:
-            # htmx swaps only successful answers: the messages travel with a 200.
-            return fragment("case.html", "referrals", page.context(**panel))
-        context = {**page.case(session, handoff), **panel}
+    try:
+        with service.audited_session(page.settings.database_url) as session:
+            handoff = service.find_case(
+                session=session,
+                viewer=page.counsellor,
+                handoff_id=handoff_id,
+                action="referral.view",
+            )
+            panel = panel_context(
+                session=session, viewer=page.counsellor, handoff=handoff, state=state
+            )
+            if page.htmx:
+                # htmx swaps only successful answers: the messages travel with a 200.
+                return fragment("case.html", "referrals", page.context(**panel))
+            context = {**page.case(session, handoff), **panel}
+    except service.CaseNotFound as error:  # taken out of the viewer's sight meanwhile
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case") from error
     return render(page.request, "case.html", context, status_code)
 
 
