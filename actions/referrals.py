@@ -18,10 +18,14 @@ from rasa_sdk.types import DomainDict
 from actions.screening import language_of
 from actions.store import queue_handoff
 from bot.core.config import get_settings
-from bot.knowledge.service_store import nearest_services
 from bot.referrals.followups import PENDING_SLOT, record_checkin_answer
-from bot.referrals.lifecycle import KIND_BY_INTENT, SERVICE_TYPE, ReferralKind
-from bot.referrals.service import create_referral, latest_conversation, move_referral
+from bot.referrals.lifecycle import KIND_BY_INTENT, ReferralKind
+from bot.referrals.service import (
+    create_referral,
+    latest_conversation,
+    move_referral,
+    service_choices,
+)
 from bot.referrals.slip import OFFER_RESPONSE, SLIP_RESPONSE, slip_values
 from bot.storage.db import session_scope
 
@@ -54,15 +58,10 @@ def last_need(tracker: Tracker) -> str | None:
 def offered_service(kind: ReferralKind, district: str | None, state: str | None) -> tuple[str, str]:
     """The service a referral of this kind would go to, and the place to name in the offer."""
     with session_scope(get_settings().database_url) as session:
-        found = nearest_services(
-            session=session, service_type=SERVICE_TYPE[kind], district=district, state=state
-        )
-    if found.services:
-        office = found.services[0]
-        return office.name, office.district or office.state
-    helpline = found.helplines[0] if found.helplines else None
-    name = helpline.purpose.en.split(" - ")[0] if helpline is not None else "Sahay"
-    return name, "India"
+        choices = service_choices(session=session, kind=kind, district=district, state=state)
+    if not choices:
+        return "Sahay", "India"
+    return choices[0].name, choices[0].place or "India"
 
 
 class ActionReferralContext(Action):

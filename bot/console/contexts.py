@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.console import service
 from bot.console.config import ConsoleSettings
 from bot.console.person_safety import CHANNEL_NAMES, person_context
+from bot.console.referral_panel import panel_context
 from bot.core.config import Settings
 from bot.handoff.queue import QueueEntry, open_queue, queue_position
 from bot.handoff.summary import TrackerReader, build_summary
@@ -80,7 +81,7 @@ def case_context(
     handoff: Handoff,
     tracker: TrackerReader,
 ) -> dict[str, Any]:
-    """Everything the case page shows: summary, transcript, notes and what the viewer may do."""
+    """Everything the case page shows: summary, transcript, notes, referrals, permitted actions."""
     conversation = handoff.conversation
     facts = tracker(conversation.contact.phone_key, conversation.started_at)
     summary = build_summary(
@@ -112,4 +113,5 @@ def case_context(
         "max_note": service.MAX_NOTE_CHARS,
         "person": person_context(session=session, settings=settings, conversation=conversation),
         "channel_names": CHANNEL_NAMES,
+        **panel_context(session=session, viewer=viewer, handoff=handoff),
     }

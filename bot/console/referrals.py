@@ -18,11 +18,18 @@ from sqlalchemy import select
 
 from bot.console.audit import record
 from bot.console.deps import ApiViewerDep, ConsoleSettingsDep, PageViewerDep, SigningKeyDep, Viewer
+from bot.console.referral_panel import READERS
 from bot.console.rendering import page
 from bot.core.deps import SettingsDep
 from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.referrals.fhir import NoRecordConsent, export_bundle
-from bot.referrals.indicators import MIN_CELL, indicators, indicators_csv, referrals_csv
+from bot.referrals.indicators import (
+    MIN_CELL,
+    indicator_tables,
+    indicators,
+    indicators_csv,
+    referrals_csv,
+)
 from bot.referrals.lifecycle import InvalidTransition, ReferralKind
 from bot.referrals.models import Referral
 from bot.referrals.service import create_referral, move_referral, record_consent
@@ -32,9 +39,6 @@ from bot.storage.models import Contact, Conversation
 
 api_router = APIRouter()
 pages_router = APIRouter()
-
-#: Peer supporters do not see referrals; restricted ones are for supervisors only.
-READERS = {"counsellor", "supervisor"}
 
 
 class ReferralOut(BaseModel):
@@ -285,7 +289,7 @@ def partner_csv(viewer: PageViewerDep, settings: SettingsDep) -> PlainTextRespon
 
 @pages_router.get("/indicators.csv")
 def indicators_download(viewer: PageViewerDep, settings: SettingsDep) -> PlainTextResponse:
-    """Anonymised indicators by state and month, small cells suppressed: for supervisors."""
+    """Anonymised indicators by state and month, small counts and their keys suppressed."""
     if viewer.role != "supervisor":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "indicators are for supervisors")
     with session_scope(settings.database_url) as session:
@@ -315,7 +319,8 @@ def indicators_page(
             action="indicators.view",
             target_type="dashboard",
         )
-    return page(request, "indicators.html", {**context, "cells": cells, "min_cell": MIN_CELL})
+    tables = indicator_tables(cells)
+    return page(request, "indicators.html", {**context, "tables": tables, "min_cell": MIN_CELL})
 
 
 def _csv(text: str, name: str) -> PlainTextResponse:

@@ -646,3 +646,8 @@ def dashboard_page(page: PageDep, days: Annotated[int, Query()] = 7) -> HTMLResp
 from bot.console.referrals import pages_router as _referral_pages  # noqa: E402
 
 router.include_router(_referral_pages)
+
+# The case page's referral forms, likewise.
+from bot.console.referral_views import router as _referral_forms  # noqa: E402
+
+router.include_router(_referral_forms)

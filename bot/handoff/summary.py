@@ -247,7 +247,12 @@ SECTION_PROVIDERS: list[SectionProvider] = [
         build=_screening_items,
         hidden_from=frozenset({"peer_supporter"}),
     ),
-    SectionProvider(key="referrals", title="Referrals", build=_tracked_referral_items),
+    SectionProvider(
+        key="referrals",
+        title="Referrals",
+        build=_tracked_referral_items,
+        hidden_from=frozenset({"peer_supporter"}),
+    ),
 ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +32,75 @@ def new_code() -> str:
     return "SR-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
 
 
+@dataclass(frozen=True)
+class ServiceChoice:
+    """A service a referral may go to: an office of the directory or a national line.
+
+    Attributes:
+        key: Stable within the directory: what a console form sends back.
+        level: "district" or "state" for offices found there, "national" for a line.
+        place: The office's district (or state); None for a national line.
+    """
+
+    key: str
+    name: str
+    address: str | None
+    phone: str | None
+    level: str
+    place: str | None
+
+
+def service_choices(
+    *, session: Session, kind: ReferralKind | str, district: str | None, state: str | None
+) -> list[ServiceChoice]:
+    """Where a referral of this kind may go, nearest first: offices, then national lines.
+
+    Offices come from the directory for the district, falling back to the state; the
+    national lines that serve the same need always follow.
+    """
+    found = nearest_services(
+        session=session,
+        service_type=SERVICE_TYPE[ReferralKind(kind)],
+        district=district,
+        state=state,
+    )
+    helpline_phone = found.helplines[0].number if found.helplines else None
+    offices = [
+        ServiceChoice(
+            key=_choice_key(office.service_type, office.state, office.district, office.name),
+            name=office.name,
+            address=office.address or None,
+            phone="; ".join(office.phones) or helpline_phone,
+            level=found.level,
+            place=office.district or office.state,
+        )
+        for office in found.services
+    ]
+    lines = [
+        ServiceChoice(
+            key=f"line:{line.id}",
+            name=line.purpose.en.split(" - ")[0],
+            address=None,
+            phone=line.number,
+            level="national",
+            place=None,
+        )
+        for line in found.helplines
+    ]
+    return offices + lines
+
+
+#: Where a referral goes when the directory has nothing at all (not expected).
+_NOBODY = ServiceChoice(
+    key="none", name="Sahay", address=None, phone=None, level="national", place=None
+)
+
+
+def _choice_key(*parts: str | None) -> str:
+    joined = "\x1f".join(part or "" for part in parts)
+    return "office:" + hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
 def create_referral(
     *,
     session: Session,
@@ -40,43 +111,37 @@ def create_referral(
     consent_followup: bool,
     priority: str = "normal",
     visibility: str = "team",
+    service: ServiceChoice | None = None,
     now: dt.datetime | None = None,
 ) -> Referral:
-    """Refer the conversation's person to the nearest service of the kind they need.
+    """Refer the conversation's person to a service of the kind they need.
 
-    The service comes from the directory for the conversation's district, falling back
-    to the state and then to a national helpline. Check-ins are planned only when the
-    person agreed to them.
+    The service is `service` when a counsellor chose one, else the nearest: the directory
+    for the conversation's district, falling back to the state and then to a national
+    helpline. Check-ins are planned only when the person agreed to them.
     """
     if priority not in PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}")
     kind = ReferralKind(kind)
     now = now or utcnow()
-    found = nearest_services(
-        session=session,
-        service_type=SERVICE_TYPE[kind],
-        district=conversation.district,
-        state=conversation.region_state,
-    )
-    helpline_phone = found.helplines[0].number if found.helplines else None
-    if found.services:
-        office = found.services[0]
-        service, address = office.name, office.address or None
-        phone = "; ".join(office.phones) or helpline_phone
-    else:
-        first = found.helplines[0] if found.helplines else None
-        service = first.purpose.en.split(" - ")[0] if first is not None else "Sahay"
-        address, phone = None, helpline_phone
+    if service is None:
+        choices = service_choices(
+            session=session,
+            kind=kind,
+            district=conversation.district,
+            state=conversation.region_state,
+        )
+        service = choices[0] if choices else _NOBODY
     referral = Referral(
         code=_unused_code(session),
         contact_id=conversation.contact_id,
         conversation_id=conversation.id,
         kind=kind.value,
         service_type=SERVICE_TYPE[kind].value,
-        service=service,
-        service_address=address,
-        service_phone=phone,
-        service_level=found.level,
+        service=service.name,
+        service_address=service.address,
+        service_phone=service.phone,
+        service_level=service.level,
         district=conversation.district,
         region_state=conversation.region_state,
         language=conversation.language,

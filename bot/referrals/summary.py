@@ -11,10 +11,14 @@ from bot.storage.models import Conversation
 
 
 def referral_items(session: Session, conversation: Conversation) -> list[SummaryItem] | None:
-    """The person's referrals, newest first: service and code; state, need, next check-in."""
+    """The person's referrals, newest first: service and code; state, need, next check-in.
+
+    Only those the whole team may see: the summary does not know who reads it, and
+    supervisors find restricted referrals in the case's referrals panel.
+    """
     referrals = session.scalars(
         select(Referral)
-        .where(Referral.contact_id == conversation.contact_id)
+        .where(Referral.contact_id == conversation.contact_id, Referral.visibility == "team")
         .order_by(Referral.id.desc())
         .limit(10)
     ).all()

@@ -66,6 +66,11 @@ def test_unpaid_wages_in_romanised_hindi_to_an_acknowledged_referral(helpline: H
         followup_settings = FollowupSettings(
             SAHAY_FOLLOWUP_TEMPLATES={"reached": {"hi": TEMPLATE}}  # type: ignore[call-arg]
         )
+        # Two days on, nothing is due yet: the check-in waits for the clock.
+        run_due_followups(
+            settings=settings, now=later - dt.timedelta(days=2), followup_settings=followup_settings
+        )
+        assert not [r for r in twilio.requests if code in r.get("ContentVariables", "")]
         report = run_due_followups(
             settings=settings, now=later, followup_settings=followup_settings
         )

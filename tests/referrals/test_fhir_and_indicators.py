@@ -132,7 +132,10 @@ def test_consent_covers_only_its_scopes(settings: Settings) -> None:
 
 
 def test_the_bundle_validates_as_fhir(settings: Settings) -> None:
-    bundle_module = pytest.importorskip("fhir.resources.R4B.bundle")
+    # fhir.resources (a dev dependency) has no 4.0.1 models; R4B (4.3) has the same
+    # Patient, Consent, ServiceRequest, Observation and Bundle. Imported, not skipped.
+    from fhir.resources.R4B import bundle as bundle_module
+
     contact_id = person_with_records(settings)
     with session_scope(settings.database_url) as session:
         contact = session.get(Contact, contact_id)
@@ -153,24 +156,44 @@ def test_the_bundle_validates_as_fhir(settings: Settings) -> None:
 # --- indicators ---------------------------------------------------------------------
 
 
-def people(n: int) -> set[int]:
-    return set(range(n))
+def people(n: int, first: int = 0) -> set[int]:
+    return set(range(first, first + n))
 
 
-def test_suppression_boundary_nine_hidden_ten_shown() -> None:
+@pytest.mark.parametrize(("size", "shown"), [(MIN_CELL - 1, None), (MIN_CELL, MIN_CELL)])
+def test_suppression_boundary_nine_hidden_ten_shown(size: int, shown: int | None) -> None:
+    cells = suppress({("Kerala", "2026-12", "need", "wages"): people(size)})
+    # The cell, Kerala's total, the total for wages and the month's: all the same people.
+    assert [(c.state, c.category, c.people) for c in cells] == [
+        ("Kerala", "wages", shown),
+        ("Kerala", "all", shown),
+        ("all", "wages", shown),
+        ("all", "all", shown),
+    ]
+    rows = list(csv.reader(io.StringIO(indicators_csv(cells))))
+    assert rows[1] == ["Kerala", "2026-12", "need", "wages", str(shown or "suppressed")]
+
+
+def test_a_lone_small_cell_takes_its_smallest_neighbour_with_it() -> None:
     cells = suppress(
         {
-            ("Kerala", "2026-12", "need", "wages"): people(MIN_CELL - 1),
-            ("Kerala", "2026-12", "need", "legal_aid"): people(MIN_CELL),
+            ("Kerala", "2026-12", "need", "wages"): people(MIN_CELL - 1, 0),
+            ("Kerala", "2026-12", "need", "legal_aid"): people(MIN_CELL, 100),
+            ("Kerala", "2026-12", "need", "shelter"): people(25, 200),
         }
     )
-    shown = {cell.category: cell.people for cell in cells}
-    assert shown == {"wages": None, "legal_aid": 10}
-    rows = list(csv.reader(io.StringIO(indicators_csv(cells))))
-    assert rows[1:] == [
-        ["Kerala", "2026-12", "need", "legal_aid", "10"],
-        ["Kerala", "2026-12", "need", "wages", "<10"],
-    ]
+    shown = {(c.state, c.category): c.people for c in cells}
+    assert shown == {
+        ("Kerala", "legal_aid"): None,  # 10 people, hidden so that 9 cannot be worked out
+        ("Kerala", "shelter"): 25,
+        ("Kerala", "wages"): None,
+        ("Kerala", "all"): 44,
+        # With one state, each category's total is Kerala's own count: hidden alike.
+        ("all", "legal_aid"): None,
+        ("all", "shelter"): 25,
+        ("all", "wages"): None,
+        ("all", "all"): 44,
+    }
 
 
 def test_counts_are_people_not_referrals_by_state_and_month(settings: Settings) -> None:
@@ -195,10 +218,12 @@ def test_counts_are_people_not_referrals_by_state_and_month(settings: Settings) 
         first = session.scalars(select(Referral).limit(1)).first()
         assert first is not None
         partner = referrals_csv([first])
-    by_key = {(c.measure, c.category): c.people for c in cells}
-    assert by_key[("need", "wages")] == 10
-    assert by_key[("referral_outcome", "created")] == 10
-    assert {c.state for c in cells} == {"Kerala"} and {c.month for c in cells} == {"2026-12"}
+    by_key = {(c.state, c.measure, c.category): c.people for c in cells}
+    assert by_key[("Kerala", "need", "wages")] == 10
+    assert by_key[("Kerala", "need", "all")] == 10
+    assert by_key[("Kerala", "referral_outcome", "created")] == 10
+    assert by_key[("all", "referral_outcome", "all")] == 10
+    assert {c.state for c in cells} == {"Kerala", "all"} and {c.month for c in cells} == {"2026-12"}
     assert "+91" not in partner and first.code in partner
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from bot.core.config import Settings
 from bot.referrals.config import FollowupSettings
 from bot.referrals.followups import (
     CHECKIN_CHOICES,
+    FollowupScheduler,
     claim_followup,
     record_checkin_answer,
     run_due_followups,
@@ -263,3 +265,25 @@ def test_an_unrelated_intent_or_no_checkin_is_not_an_answer(settings: Settings) 
             is None
         )
         assert session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def test_the_gateways_schedule_sends_what_is_due_once(settings: Settings) -> None:
+    """The in-process schedule runs again and again; the check-in goes out once."""
+    conversation_id = add_person(settings)
+    refer(settings, conversation_id)
+    clock = [MORNING + 2 * DAY]
+    scheduler = FollowupScheduler(settings=settings, interval_seconds=0.02, clock=lambda: clock[0])
+    scheduler.start()
+    try:
+        for _ in range(10):
+            scheduler.run_once()
+        assert outbound(settings, conversation_id) == []  # not due yet
+        clock[0] = MORNING + 4 * DAY
+        deadline = time.monotonic() + 20
+        while not outbound(settings, conversation_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # several more runs
+    finally:
+        scheduler.stop()
+    [text] = outbound(settings, conversation_id)
+    assert "क्या आप उन तक पहुँच पाए" in text
