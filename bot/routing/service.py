@@ -19,7 +19,8 @@ from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import open_handoff, request_handoff
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
-from bot.routing.choices import Turn, decide_turn
+from bot.routing.choices import Turn
+from bot.routing.media import InboundMedia, Location, Transcript, inbound_turn
 from bot.safety import CrisisAssessment, assess
 from bot.storage.crypto import encrypt, normalise_address, phone_key
 from bot.storage.db import session_scope
@@ -41,6 +42,15 @@ class InboundMessage:
     text: str
     message_sid: str
     media_urls: tuple[str, ...] = ()
+    # Low-literacy WhatsApp (bot/routing/media.py): a tapped button or list item's payload
+    # and title, attachments with their types, a location pin, Twilio's MessageType, and
+    # what the speech service heard in a voice note.
+    tap: str | None = None
+    tap_title: str | None = None
+    media: tuple[InboundMedia, ...] = ()
+    location: Location | None = None
+    message_type: str | None = None
+    transcript: Transcript | None = None
 
 
 @dataclass
@@ -49,6 +59,7 @@ class RoutingResult:
 
     replies: list[BotReply] = field(default_factory=list)
     duplicate: bool = False
+    language: str | None = None  # the conversation's language after this turn
 
 
 def handle_inbound(
@@ -78,10 +89,14 @@ def handle_inbound(
         stored.crisis_category = crisis.category
         stored.crisis_risk = crisis.risk
         stored.crisis_rule = crisis.rule
-        turn = decide_turn(
-            text=inbound.text,
+        turn = inbound_turn(
+            session=session,
+            settings=settings,
+            catalogue=catalogue,
+            inbound=inbound,
+            conversation=conversation,
+            stored=stored,
             known_language=contact.preferred_language or conversation.language,
-            choices=conversation.pending_choices,
         )
         if turn.language is not None:
             conversation.language = turn.language
@@ -145,7 +160,7 @@ def handle_inbound(
         offered = [reply.choices for reply in replies if reply.choices]
         current.pending_choices = list(offered[-1]) if offered else None
         current.last_message_at = utcnow()
-    return RoutingResult(replies=replies)
+    return RoutingResult(replies=replies, language=language)
 
 
 def _answer(
@@ -171,6 +186,8 @@ def _answer(
         except RasaUnavailable as error:
             log.warning("could not pause Rasa for a crisis handoff: %s", error)
         return [BotReply(text=catalogue.render(name, language))]
+    if turn.replies:
+        return list(turn.replies)
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:
@@ -188,10 +205,13 @@ def _answer(
         ]
     metadata = {"channel": inbound.channel, "language": language}
     try:
-        return rasa.send(sender=sender, text=turn.text, metadata=metadata)
+        return [*turn.preface, *rasa.send(sender=sender, text=turn.text, metadata=metadata)]
     except RasaUnavailable as error:
         log.warning("Rasa unavailable: %s", error)
-        return [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+        return [
+            *turn.preface,
+            BotReply(text=catalogue.render("utter_service_unavailable", language)),
+        ]
 
 
 def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
