@@ -163,6 +163,11 @@ def inbound_turn(
 ) -> Turn:
     """Decide the turn for any inbound message: a tap, media, a pin, or text."""
     _keep_media(session=session, settings=settings, inbound=inbound, stored=stored)
+    if not inbound.text.strip() and (inbound.tap or inbound.media):
+        # What the counsellor's transcript shows for a message without words.
+        kinds = [media_kind(m.content_type, inbound.message_type) for m in inbound.media]
+        shown = f"[tapped] {inbound.tap_title or inbound.tap}" if inbound.tap else f"[{kinds[0]}]"
+        stored.body_encrypted = encrypt(shown, key=settings.encryption_key)
     choices = conversation.pending_choices
     if inbound.location is not None:
         turn = _location_turn(
