@@ -21,6 +21,7 @@ from actions.store import remember_place, safety_state
 from bot.checks.eligibility import texts as eligibility_texts
 from bot.core.config import get_settings
 from bot.knowledge import KNOWLEDGE_DIR, load_schemes, render, resolve_place
+from bot.knowledge.gazetteer import load_gazetteer
 from bot.knowledge.service_store import nearest_services
 from bot.storage.db import session_scope
 
@@ -149,7 +150,8 @@ class ActionInformLocation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
-        place = resolve_place(text)
+        pinned = _confirmed_pin(tracker)
+        place = pinned or resolve_place(text)
         if place is None:
             dispatcher.utter_message(response="utter_ask_location")
             return []
@@ -166,4 +168,49 @@ class ActionInformLocation(Action):
                 )
             )
             events.append(SlotSet("service_need", None))
+        elif pinned is not None and district:
+            # A confirmed location pin: the offices of that district, whatever the need.
+            dispatcher.utter_message(
+                text=directory_text(district=district, state=state, language=language_of(tracker))
+            )
         return events
+
+
+def _confirmed_pin(tracker: Tracker) -> Any:
+    """The district a confirmed location pin named (the tap's payload), if valid."""
+    district = next(tracker.get_latest_entity_values("district"), None)
+    state = next(tracker.get_latest_entity_values("state"), None)
+    if not isinstance(district, str) or not isinstance(state, str):
+        return None
+    return load_gazetteer().district_entry(state, district)
+
+
+# The kinds of office listed for a confirmed location pin, most asked-for first.
+PIN_SERVICE_TYPES = ("one_stop_centre", "dlsa", "labour_office", "dmhp")
+
+
+def directory_text(*, district: str | None, state: str | None, language: str) -> str:
+    """The offices on record near the person, of every kind, and the national lines."""
+    lines = _service_replies()
+    with session_scope(get_settings().database_url) as session:
+        found = [
+            nearest_services(session=session, service_type=kind, district=district, state=state)
+            for kind in PIN_SERVICE_TYPES
+        ]
+    offices = [office for lookup in found for office in lookup.services[:2]]
+    out = []
+    if offices:
+        out.append(lines["near_you"].get(language) or lines["near_you"]["en"])
+        for office in offices:
+            phones = ", ".join(office.phones)
+            out.append(f"• {office.name}, {office.address}" + (f" ({phones})" if phones else ""))
+        out.append(lines["also_call"].get(language) or lines["also_call"]["en"])
+    else:
+        out.append(lines["none_near"].get(language) or lines["none_near"]["en"])
+    seen: set[str] = set()
+    for lookup in found:
+        for helpline in lookup.helplines:
+            if helpline.number not in seen:
+                seen.add(helpline.number)
+                out.append(f"• {helpline.number}: {render(helpline.purpose, language)}")
+    return "\n".join(out)

@@ -1,4 +1,6 @@
-"""Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password`.
+"""Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password`,
+`sahay services import|list`, `sahay followups run`, `sahay templates build`,
+`sahay media purge`.
 
     python -m bot.cli counsellors add asha --name "Asha Das" --role counsellor --languages bn,hi
     python -m bot.cli counsellors list
@@ -107,9 +109,32 @@ def _run_services(args: argparse.Namespace, database_url: str) -> str:
     return "\n".join(lines)
 
 
+def _run_templates(args: argparse.Namespace) -> str:
+    from bot.channels.content_templates import build_all
+    from bot.routing.taps import MissingLabel
+
+    try:
+        written = build_all(Path(args.out))
+    except MissingLabel as error:
+        raise CommandError(f"{error}: add it to domain/buttons/") from error
+    languages = len({path.parent.name for path in written})
+    return (
+        f"wrote {len(written)} Content API definitions ({languages} languages) to {args.out}/; "
+        "create each with POST /v1/Content, then list the ContentSids in the file "
+        "SAHAY_CONTENT_TEMPLATES names (menu -> language -> sid)"
+    )
+
+
 def _run(args: argparse.Namespace) -> str:
+    if args.group == "templates":
+        return _run_templates(args)
     database_url = get_settings().database_url
     migrate(database_url)
+    if args.group == "media":
+        from bot.routing.media import purge_expired_media
+
+        with session_scope(database_url) as session:
+            return f"deleted {purge_expired_media(session=session)} expired media item(s)"
     if args.group == "services":
         return _run_services(args, database_url)
     if args.group == "followups":
@@ -185,6 +210,14 @@ def parser() -> argparse.ArgumentParser:
     followups.add_subparsers(dest="command", required=True).add_parser(
         "run", help="send the check-ins that are due (for cron; the gateway also runs them)"
     ).add_argument("--now", help="ISO time to act as now (for tests)")
+    templates = groups.add_parser("templates", help="WhatsApp tap templates (Content API)")
+    templates.add_subparsers(dest="command", required=True).add_parser(
+        "build", help="write one quick-reply / list-picker definition per menu and language"
+    ).add_argument("--out", default="build/templates", help="folder (default build/templates)")
+    media = groups.add_parser("media", help="photos and voice notes people sent")
+    media.add_subparsers(dest="command", required=True).add_parser(
+        "purge", help="delete media kept past SAHAY_MEDIA_RETENTION_DAYS (for cron)"
+    )
     return top
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.content_templates import send_with_templates
 from bot.channels.twilio_auth import TwilioFormDep
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
+from bot.routing.media import InboundMedia, Location, prepare_inbound
 from bot.routing.service import InboundMessage, handle_inbound
+from bot.speech import transcriber_for
 from bot.storage.db import session_scope
 from bot.storage.models import Message
 
@@ -19,23 +24,65 @@ MAX_MEDIA = 10  # Twilio sends at most ten media items with one message
 
 
 def inbound_from_form(form: dict[str, str]) -> InboundMessage:
-    """Read Twilio's inbound message fields; 400 when a required one is missing."""
-    missing = [name for name in ("From", "Body", "MessageSid") if name not in form]
-    if missing or not form.get("From") or not form.get("MessageSid"):
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, f"missing field(s): {', '.join(missing) or 'From'}"
-        )
+    """Read Twilio's inbound message fields; 400 when a required one is missing.
+
+    Besides `Body`, a WhatsApp message may carry media (`NumMedia`, `MediaUrl{i}`,
+    `MediaContentType{i}`), a tapped quick-reply button (`ButtonPayload`, `ButtonText`)
+    or list item (`ListId`, `ListTitle`), a location pin (`Latitude`, `Longitude`,
+    `Address`, `Label`) and its `MessageType`. A message with any of these needs no Body.
+    """
     try:
         media_count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
     except ValueError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "NumMedia is not a number") from error
-    media = tuple(form[f"MediaUrl{i}"] for i in range(media_count) if form.get(f"MediaUrl{i}"))
+    media = tuple(
+        InboundMedia(
+            url=form[f"MediaUrl{i}"],
+            content_type=form.get(f"MediaContentType{i}") or "application/octet-stream",
+        )
+        for i in range(media_count)
+        if form.get(f"MediaUrl{i}")
+    )
+    tap = form.get("ButtonPayload") or form.get("ListId") or None
+    location = _location(form)
+    missing = [name for name in ("From", "MessageSid") if not form.get(name)]
+    if "Body" not in form and not (media or tap or location):
+        missing.append("Body")
+    if missing:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"missing field(s): {', '.join(missing)}")
     return InboundMessage(
         channel="whatsapp",
         address=form["From"],
-        text=form["Body"],
+        text=form.get("Body") or "",
         message_sid=form["MessageSid"],
-        media_urls=media,
+        media_urls=tuple(item.url for item in media),
+        tap=tap,
+        tap_title=form.get("ButtonText") or form.get("ListTitle") or None,
+        media=media,
+        location=location,
+        message_type=form.get("MessageType") or None,
+    )
+
+
+def _location(form: dict[str, str]) -> Location | None:
+    """The shared location pin, if the message is one (and its numbers make sense)."""
+    if not form.get("Latitude") or not form.get("Longitude"):
+        return None
+    try:
+        latitude, longitude = float(form["Latitude"]), float(form["Longitude"])
+    except ValueError as error:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "Latitude/Longitude not numbers"
+        ) from error
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Latitude/Longitude not numbers")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Latitude/Longitude out of range")
+    return Location(
+        latitude=latitude,
+        longitude=longitude,
+        address=form.get("Address") or "",
+        label=form.get("Label") or "",
     )
 
 
@@ -54,10 +101,24 @@ def twiml_for(replies: list[BotReply]) -> str:
 def whatsapp_webhook(
     form: TwilioFormDep, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
 ) -> Response:
-    """Answer a WhatsApp message with TwiML; a Twilio retry gets an empty answer."""
+    """Answer a WhatsApp message with TwiML; a Twilio retry gets an empty answer.
+
+    Replies that offer choices go out as tap templates through the REST API when
+    templates are configured (TwiML cannot carry them); the rest is the TwiML answer.
+    """
     inbound = inbound_from_form(form)
+    inbound = prepare_inbound(
+        settings=settings, inbound=inbound, transcriber=transcriber_for(settings)
+    )
     result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
-    return Response(content=twiml_for(result.replies), media_type="application/xml")
+    replies = (
+        result.replies  # discreet mode: only plain text, which starts with a neutral line
+        if result.discreet
+        else send_with_templates(
+            settings=settings, to=inbound.address, replies=result.replies, language=result.language
+        )
+    )
+    return Response(content=twiml_for(replies), media_type="application/xml")
 
 
 DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "read", "undelivered", "failed"}

@@ -38,10 +38,11 @@ from bot.console.rendering import page as render
 from bot.console.security import ConsoleSession, csrf_token, csrf_valid
 from bot.core.config import Settings
 from bot.core.deps import RasaDep, SettingsDep
-from bot.handoff.queue import find_visible_handoff
+from bot.handoff.queue import aware, find_visible_handoff
 from bot.handoff.summary import TrackerReader
+from bot.storage.crypto import decrypt_bytes
 from bot.storage.db import session_scope
-from bot.storage.models import Counsellor, Handoff
+from bot.storage.models import Counsellor, Handoff, MediaItem, utcnow
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -443,6 +444,40 @@ def case_events(
             context=page.context(),
         )
     )
+
+
+@router.get("/cases/{handoff_id}/media/{media_id}")
+def case_media(handoff_id: int, media_id: int, page: PageDep) -> Response:
+    """A photo, document or voice note of the case, for a counsellor who may see it.
+
+    Never a public link: served only here, with the counsellor's session, audited, not
+    cached, and gone once its retention has passed.
+    """
+    try:
+        with service.audited_session(page.settings.database_url) as session:
+            handoff = service.open_case(
+                session=session, viewer=page.counsellor, handoff_id=handoff_id, action="case.media"
+            )
+            item = session.get(MediaItem, media_id)
+            if (
+                item is None
+                or item.conversation_id != handoff.conversation_id
+                or aware(item.expires_at) < utcnow()
+            ):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such attachment")
+            data = decrypt_bytes(item.data_encrypted, key=page.settings.encryption_key)
+            content_type, kind = item.content_type, item.kind
+    except service.CaseNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case") from error
+    inline = kind in ("audio", "image", "video")
+    headers = {
+        **SECURITY_HEADERS,
+        "Cache-Control": "no-store, private",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Disposition": "inline" if inline else f'attachment; filename="sahay-{media_id}"',
+    }
+    return Response(content=data, media_type=content_type, headers=headers)
 
 
 @router.post("/cases/{handoff_id}/claim")

@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         alias="SAHAY_HANDOFF_ABANDON_MINUTES",
         description="a queued case whose person has not written for this long is abandoned",
     )
+    # Low-literacy WhatsApp: tap templates, media, voice notes (bot/routing/media.py).
+    content_templates_file: str = Field(
+        "",
+        alias="SAHAY_CONTENT_TEMPLATES",
+        description="JSON file: menu -> language -> ContentSid(s); unset sends numbered text",
+    )
+    media_retention_days: int = Field(30, alias="SAHAY_MEDIA_RETENTION_DAYS", ge=1)
+    media_max_bytes: int = Field(16 * 1024 * 1024, alias="SAHAY_MEDIA_MAX_BYTES", ge=1)
+    asr_provider: Literal["", "google"] = Field(
+        "", alias="SAHAY_ASR", description="speech-to-text for voice notes; empty: none"
+    )
+    asr_url: str = Field("https://speech.googleapis.com", alias="SAHAY_ASR_URL")
+    asr_api_key: str = Field("", alias="SAHAY_ASR_API_KEY")
+    asr_min_confidence: float = Field(
+        0.75, alias="SAHAY_ASR_MIN_CONFIDENCE", description='below it, "I heard: …" first'
+    )
+    asr_timeout_seconds: float = Field(8.0, alias="SAHAY_ASR_TIMEOUT_SECONDS")
 
     @model_validator(mode="after")
     def _fill_defaults_and_refuse_placeholders(self) -> Settings:

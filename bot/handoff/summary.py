@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bot.handoff.queue import aware
 from bot.language import LANGUAGE_NAMES
 from bot.storage.crypto import decrypt
-from bot.storage.models import Conversation, Counsellor, Handoff, Message
+from bot.storage.models import Conversation, Counsellor, Handoff, MediaItem, Message
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,14 @@ class CrisisFlag(BaseModel):
     at: dt.datetime
 
 
+class MediaRef(BaseModel):
+    """An attachment kept for the counsellor (played or shown through the console)."""
+
+    id: int
+    kind: str  # audio, image, document, video
+    content_type: str
+
+
 class TranscriptMessage(BaseModel):
     """One message of the conversation, decrypted for the counsellor."""
 
@@ -58,6 +66,7 @@ class TranscriptMessage(BaseModel):
     delivery_status: str | None = None
     crisis_category: str | None = None
     at: dt.datetime
+    media: list[MediaRef] = []
 
 
 class SummaryItem(BaseModel):
@@ -277,10 +286,25 @@ def transcript(
         .order_by(Message.id.desc())
         .limit(limit)
     ).all()
-    return [_decrypted(message, encryption_key) for message in reversed(rows)]
+    kept: dict[int, list[MediaRef]] = {}
+    if rows:
+        for item in session.scalars(
+            select(MediaItem)
+            .where(MediaItem.message_id.in_([m.id for m in rows]))
+            .order_by(MediaItem.id)
+        ):
+            if item.message_id is not None:
+                kept.setdefault(item.message_id, []).append(
+                    MediaRef(id=item.id, kind=item.kind, content_type=item.content_type)
+                )
+    return [
+        _decrypted(message, encryption_key, kept.get(message.id, [])) for message in reversed(rows)
+    ]
 
 
-def _decrypted(message: Message, key: str) -> TranscriptMessage:
+def _decrypted(
+    message: Message, key: str, media: list[MediaRef] | None = None
+) -> TranscriptMessage:
     try:
         text = decrypt(message.body_encrypted, key=key)
     except ValueError:
@@ -294,6 +318,7 @@ def _decrypted(message: Message, key: str) -> TranscriptMessage:
         delivery_status=message.delivery_status,
         crisis_category=message.crisis_category,
         at=aware(message.created_at),
+        media=media or [],
     )
 
 

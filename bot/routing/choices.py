@@ -20,6 +20,7 @@ from bot.language import (
     parse_language_name,
     script_of,
 )
+from bot.rasa_client import BotReply
 
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _CHOOSE_LANGUAGE = re.compile(r"^/choose_language(\{.*\})\s*$")
@@ -65,12 +66,16 @@ class Turn:
         language: the conversation's language for this turn, None when still unknown.
         remember: the person chose `language` explicitly: keep it for their next visits.
         show_language_menu: answer with the language menu instead of asking Rasa.
+        replies: the gateway answers with these instead of asking Rasa (bot/routing/media).
+        preface: said before Rasa's answer ("I heard: …" after a voice note).
     """
 
     text: str
     language: str | None
     remember: bool = False
     show_language_menu: bool = False
+    replies: tuple[BotReply, ...] = ()
+    preface: tuple[BotReply, ...] = ()
 
 
 def decide_turn(*, text: str, known_language: str | None, choices: list[str] | None) -> Turn:

@@ -30,7 +30,8 @@ from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import open_handoff, request_handoff
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
-from bot.routing.choices import Turn, decide_turn
+from bot.routing.choices import Turn
+from bot.routing.media import InboundMedia, Location, Transcript, inbound_turn
 from bot.safety import CrisisAssessment, assess
 from bot.storage.crypto import encrypt, normalise_address, phone_key
 from bot.storage.db import session_scope
@@ -54,6 +55,15 @@ class InboundMessage:
     text: str
     message_sid: str
     media_urls: tuple[str, ...] = ()
+    # Low-literacy WhatsApp (bot/routing/media.py): a tapped button or list item's payload
+    # and title, attachments with their types, a location pin, Twilio's MessageType, and
+    # what the speech service heard in a voice note.
+    tap: str | None = None
+    tap_title: str | None = None
+    media: tuple[InboundMedia, ...] = ()
+    location: Location | None = None
+    message_type: str | None = None
+    transcript: Transcript | None = None
 
 
 @dataclass
@@ -62,6 +72,9 @@ class RoutingResult:
 
     replies: list[BotReply] = field(default_factory=list)
     duplicate: bool = False
+    language: str | None = None  # the conversation's language after this turn
+    # Discreet mode: the replies carry their neutral first line, so no tap templates.
+    discreet: bool = False
 
 
 def handle_inbound(
@@ -120,12 +133,18 @@ def handle_inbound(
                 catalogue=catalogue,
             )
             return RoutingResult(
-                replies=_discreet(word_replies, contact.discreet, conversation.language, catalogue)
+                replies=_discreet(word_replies, contact.discreet, conversation.language, catalogue),
+                language=conversation.language,
+                discreet=contact.discreet,
             )
-        turn = decide_turn(
-            text=inbound.text,
+        turn = inbound_turn(
+            session=session,
+            settings=settings,
+            catalogue=catalogue,
+            inbound=inbound,
+            conversation=conversation,
+            stored=stored,
             known_language=contact.preferred_language or conversation.language,
-            choices=conversation.pending_choices,
         )
         if turn.language is not None:
             conversation.language = turn.language
@@ -162,7 +181,9 @@ def handle_inbound(
                     catalogue=catalogue,
                 )
                 return RoutingResult(
-                    replies=_discreet(settled, contact.discreet, language, catalogue)
+                    replies=_discreet(settled, contact.discreet, language, catalogue),
+                    language=language,
+                    discreet=contact.discreet,
                 )
         discreet = contact.discreet
         state = conversation.state
@@ -209,7 +230,11 @@ def handle_inbound(
             discreet=discreet,
             catalogue=catalogue,
         )
-    return RoutingResult(replies=_discreet(replies, discreet, language, catalogue))
+    return RoutingResult(
+        replies=_discreet(replies, discreet, language, catalogue),
+        language=language,
+        discreet=discreet,
+    )
 
 
 def _store_replies(
@@ -288,7 +313,7 @@ def _quick_exit(
     except RasaUnavailable as error:
         # The conversation is closed here; the next message opens a new one either way.
         log.warning("could not restart Rasa after a quick exit: %s", error)
-    return RoutingResult(replies=replies)
+    return RoutingResult(replies=replies, language=language)
 
 
 def _safety_turn(
@@ -369,6 +394,8 @@ def _answer(
         # The danger reply says "reply 1 and we will write carefully": 1 turns discreet on.
         offer = ("/request_discreet",) if name == "utter_danger" and not discreet else ()
         return [BotReply(text=catalogue.render(name, language), choices=offer)]
+    if turn.replies:
+        return list(turn.replies)
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:
@@ -386,10 +413,13 @@ def _answer(
         ]
     metadata = {"channel": inbound.channel, "language": language}
     try:
-        return rasa.send(sender=sender, text=turn.text, metadata=metadata)
+        return [*turn.preface, *rasa.send(sender=sender, text=turn.text, metadata=metadata)]
     except RasaUnavailable as error:
         log.warning("Rasa unavailable: %s", error)
-        return [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+        return [
+            *turn.preface,
+            BotReply(text=catalogue.render("utter_service_unavailable", language)),
+        ]
 
 
 def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:

@@ -6,19 +6,24 @@ WhatsApp webhook, with the simulator as the channel.
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
+from bot.rasa_client import BotReply
+from bot.routing.media import InboundMedia, Location, prepare_inbound
 from bot.routing.service import InboundMessage, handle_inbound
+from bot.routing.taps import QUICK_REPLY_MAX, MissingLabel, get_taps
+from bot.speech import transcriber_for
 from bot.storage.crypto import decrypt, phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Contact, Conversation, Message
@@ -27,18 +32,46 @@ router = APIRouter(prefix="/simulator", tags=["simulator"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
 
+class SimulatorPin(BaseModel):
+    """A location pin, as WhatsApp shares one."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class SimulatorFile(BaseModel):
+    """A photo, document or voice note picked on the page (base64, at most ~3 MB)."""
+
+    content_type: str = Field(max_length=128, pattern=r"^[a-z]+/[a-zA-Z0-9.+\-]+$")
+    data_base64: str = Field(max_length=4 * 1024 * 1024)
+
+
 class SimulatorMessage(BaseModel):
-    """What the chat page sends: a made-up phone number and the text typed."""
+    """What the chat page sends: a made-up phone number and the text typed, or a tap on
+    a button (its payload and title), a location pin, or a file."""
 
     phone: str = Field(pattern=r"^\+?[0-9]{6,15}$")
-    text: str = Field(max_length=4096)
+    text: str = Field("", max_length=4096)
+    tap: str | None = Field(None, max_length=200)
+    tap_title: str | None = Field(None, max_length=200)
+    location: SimulatorPin | None = None
+    file: SimulatorFile | None = None
+
+
+class SimulatorChoice(BaseModel):
+    """A button (or list item) the page shows under a bot message."""
+
+    payload: str
+    title: str
 
 
 class SimulatorReply(BaseModel):
-    """One bot message shown on the page."""
+    """One bot message shown on the page, with its choices as buttons."""
 
     text: str
     media_url: str | None = None
+    choices: list[SimulatorChoice] = []
+    kind: str = "quick-reply"  # or "list-picker": how WhatsApp would show the choices
 
 
 class OutboxMessage(BaseModel):
@@ -91,12 +124,53 @@ def simulator_page(request: Request) -> HTMLResponse:
 def simulator_message(
     message: SimulatorMessage, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
 ) -> list[SimulatorReply]:
-    """Route the typed text exactly as a WhatsApp message and return the replies."""
+    """Route the message exactly as a WhatsApp message and return the replies."""
+    media: tuple[InboundMedia, ...] = ()
+    if message.file is not None:
+        try:
+            data = base64.b64decode(message.file.data_base64, validate=True)
+        except ValueError as error:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY, "file is not base64"
+            ) from error
+        media = (
+            InboundMedia(url="simulator:upload", content_type=message.file.content_type, data=data),
+        )
+    pin = message.location
     inbound = InboundMessage(
         channel="simulator",
         address="sim:" + re.sub(r"[^0-9+]", "", message.phone),
         text=message.text,
         message_sid=f"SIM{uuid.uuid4().hex}",
+        tap=message.tap or None,
+        tap_title=message.tap_title,
+        media=media,
+        location=Location(latitude=pin.latitude, longitude=pin.longitude) if pin else None,
+    )
+    inbound = prepare_inbound(
+        settings=settings, inbound=inbound, transcriber=transcriber_for(settings)
     )
     result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
-    return [SimulatorReply(text=r.text, media_url=r.media_url) for r in result.replies]
+    return [_shown(reply, result.language) for reply in result.replies]
+
+
+def _shown(reply: BotReply, language: str | None) -> SimulatorReply:
+    """A reply as the page shows it: its choices labelled as WhatsApp would label them."""
+    taps = get_taps()
+    menu = taps.menu_for(reply.choices) if reply.choices else None
+    titles = [str(n) for n in range(1, len(reply.choices) + 1)]
+    kind = "quick-reply" if len(reply.choices) <= QUICK_REPLY_MAX else "list-picker"
+    if menu is not None:
+        try:
+            titles = [option.title for option in taps.options(menu, language or "en")]
+            kind = menu.kind
+        except MissingLabel:
+            pass  # numbers, as the text itself offers them
+    return SimulatorReply(
+        text=reply.text,
+        media_url=reply.media_url,
+        choices=[
+            SimulatorChoice(payload=p, title=t) for p, t in zip(reply.choices, titles, strict=True)
+        ],
+        kind=kind,
+    )

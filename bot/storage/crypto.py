@@ -42,3 +42,16 @@ def decrypt(token: bytes, *, key: str) -> str:
         return _fernet(key).decrypt(token).decode()
     except InvalidToken as error:
         raise ValueError("cannot decrypt: wrong key or damaged data") from error
+
+
+def encrypt_bytes(data: bytes, *, key: str) -> bytes:
+    """Encrypt raw bytes (a photo, a voice note) with the data key, as `encrypt` does text."""
+    return _fernet(key).encrypt(data)
+
+
+def decrypt_bytes(token: bytes, *, key: str) -> bytes:
+    """Decrypt what `encrypt_bytes` produced; raises ValueError when the key does not fit."""
+    try:
+        return _fernet(key).decrypt(token)
+    except InvalidToken as error:
+        raise ValueError("cannot decrypt: wrong key or damaged data") from error

@@ -295,3 +295,27 @@ class ServiceEntry(Base):
     source_url: Mapped[str] = mapped_column(String(512))
     last_checked: Mapped[dt.date]
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MediaItem(Base):
+    """A photo, document or voice note a person sent, kept encrypted for counsellors.
+
+    Kept only until `expires_at` (SAHAY_MEDIA_RETENTION_DAYS); the bytes are encrypted
+    like message texts, and served only to a signed-in counsellor who may see the case.
+    """
+
+    __tablename__ = "media_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # audio, image, document, video, ...
+    content_type: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int]
+    data_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -210,7 +210,9 @@ def test_simulator_goes_through_the_same_routing(gateway: Gateway) -> None:
         "/simulator/messages", json={"phone": "+919800000001", "text": TEXT}
     )
     assert response.status_code == 200
-    assert response.json() == [{"text": "Namaste from Sahay", "media_url": None}]
+    assert response.json() == [
+        {"text": "Namaste from Sahay", "media_url": None, "choices": [], "kind": "quick-reply"}
+    ]
     assert gateway.rasa.turns[0]["metadata"]["channel"] == "simulator"
     assert len(stored_rows(gateway, "messages")) == 2
 

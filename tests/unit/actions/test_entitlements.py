@@ -107,3 +107,40 @@ def test_a_known_place_is_used_without_asking_again(app_database: str) -> None:
     dispatcher, _ = run(ActionExplainScheme(), tracker)
     assert all(m.get("response") != "utter_ask_location" for m in dispatcher.messages)
     assert "Kerala State Legal Services Authority" in dispatcher.messages[-1]["text"]
+
+
+def test_a_confirmed_location_pin_lists_the_districts_offices(app_database: str) -> None:
+    pin = [
+        {"entity": "district", "value": "Nayagarh"},
+        {"entity": "state", "value": "Odisha"},
+    ]
+    tracker = make_tracker(intent="inform_location", slots={"language": "hi"}, entities=pin)
+    tracker.latest_message["text"] = '/inform_location{"district": "Nayagarh", "state": "Odisha"}'
+    dispatcher, events = run(ActionInformLocation(), tracker)
+
+    assert SlotSet("district", "Nayagarh") in events
+    assert SlotSet("state", "Odisha") in events
+    noted, offices = dispatcher.messages
+    assert noted["response"] == "utter_location_noted"
+    assert "One Stop Centre" in offices["text"] and "Nayagarh" in offices["text"]
+    assert "आपके पास के दफ़्तर" in offices["text"]
+
+
+def test_a_pin_in_a_district_without_offices_gives_the_national_lines(app_database: str) -> None:
+    pin = [
+        {"entity": "district", "value": "Murshidabad"},
+        {"entity": "state", "value": "West Bengal"},
+    ]
+    tracker = make_tracker(intent="inform_location", slots={"language": "bn"}, entities=pin)
+    dispatcher, _ = run(ActionInformLocation(), tracker)
+    text = dispatcher.messages[-1]["text"]
+    assert "181" in text and "15100" in text  # women's helpline, legal aid
+
+
+def test_a_made_up_pin_payload_is_not_believed(app_database: str) -> None:
+    pin = [{"entity": "district", "value": "Atlantis"}, {"entity": "state", "value": "Odisha"}]
+    tracker = make_tracker(intent="inform_location", entities=pin)
+    tracker.latest_message["text"] = "/inform_location"
+    dispatcher, events = run(ActionInformLocation(), tracker)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_location"]
+    assert events == []
