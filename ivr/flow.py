@@ -25,6 +25,7 @@ from bot.routing.service import InboundMessage, handle_inbound
 from bot.safety import assess
 from bot.screening import instrument_texts, load_instrument, parse_answer
 from bot.screening.session import ScreeningSession, answer, question, start
+from bot.storage.models import Conversation
 from ivr.config import IvrSettings
 from ivr.menus import (
     AFTER_ANSWER,
@@ -42,12 +43,13 @@ from ivr.service import (
     conversation_for,
     crisis_of,
     load_screening,
+    open_handoff_of,
     queue_for_counsellor,
     save_screening,
     store_results,
 )
 from ivr.speech import Utterance, free_text, say
-from ivr.voices import voice_for
+from ivr.voices import VOICES, voice_for
 
 #: Wrong or missing input at one question: repeat, then offer a counsellor, then goodbye.
 MAX_STRIKES = 3
@@ -440,7 +442,20 @@ def on_speech(ctx: CallContext, speech: str) -> Step | None:
     category = crisis_of(session=ctx.session, message_sid=message_sid)
     if category is not None:
         return connect_crisis(ctx, reason=f"crisis:{category}")
+    # Rasa, the action server and handle_inbound wrote in sessions of their own.
+    ctx.session.expire_all()
+    follow_language(ctx)
     chunks = [c for reply in result.replies for c in chunk(voice_text(reply.text))]
+    handoff = open_handoff_of(session=ctx.session, call=ctx.call)
+    if handoff is not None:
+        # A counsellor was asked for (by name, or by Rasa's own crisis intents), or the
+        # conversation already waits for one: on the phone that means being put through.
+        heard = [free_text(ctx.language, c) for c in chunks]
+        if handoff.priority == "urgent":
+            return connect_crisis(ctx, reason=handoff.reason, before=heard)
+        step = connect_counsellor(ctx, priority=handoff.priority, reason=handoff.reason)
+        step.utterances = [*heard, *step.utterances]
+        return step
     if not chunks:
         return None
     if len(chunks) == 1:
@@ -450,12 +465,21 @@ def on_speech(ctx: CallContext, speech: str) -> Step | None:
     return more_prompt(ctx)
 
 
+def follow_language(ctx: CallContext) -> None:
+    """Speak the language the caller just chose in words ("हिंदी में बोलिए"), from now on."""
+    conversation = ctx.session.get(Conversation, ctx.call.conversation_id)
+    chosen = conversation.contact.preferred_language if conversation else None
+    if chosen in VOICES and chosen != ctx.call.language:
+        ctx.call.language = chosen
+
+
 # --- Rasa's text, made fit to be spoken -----------------------------------------------------
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MARKUP = re.compile(r"[*_~`#>|\[\]]")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _NUMBER = re.compile(r"\d(?:[\s-]?\d){2,}")
+_SPOKEN_NUMBER = re.compile(r"\b\d(?: \d)+\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
 
 
@@ -468,13 +492,18 @@ def voice_text(text: str) -> str:
     return re.sub(r" ?\n ?", "\n", text).strip()
 
 
+def spoken_words(text: str) -> int:
+    """Words as a listener counts them: a number read digit by digit ("1 4 4 1 6") is one."""
+    return len(_SPOKEN_NUMBER.sub("0", text).split())
+
+
 def chunk(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
     """Split a long answer into parts of whole sentences, each about `max_words` long."""
     parts: list[str] = []
     current: list[str] = []
     for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
-        words = len(sentence.split())
-        if current and len(" ".join(current).split()) + words > max_words:
+        words = spoken_words(sentence)
+        if current and spoken_words(" ".join(current)) + words > max_words:
             parts.append(" ".join(current))
             current = []
         current.append(sentence)

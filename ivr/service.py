@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.config import Settings
-from bot.handoff.service import request_handoff
+from bot.handoff.service import open_handoff, request_handoff
 from bot.screening.records import add_results
 from bot.screening.session import ScreeningSession
 from bot.storage.crypto import decrypt, encrypt, normalise_address, phone_key
@@ -98,6 +98,13 @@ def queue_for_counsellor(
     return request_handoff(
         session=session, conversation=conversation, priority=priority, reason=reason, actor="ivr"
     )
+
+
+def open_handoff_of(*, session: Session, call: IvrCall) -> Handoff | None:
+    """The open handoff of the call's conversation, if a counsellor was asked for."""
+    if call.conversation_id is None:
+        return None
+    return open_handoff(session=session, conversation_id=call.conversation_id)
 
 
 def load_screening(*, call: IvrCall, settings: Settings) -> ScreeningSession | None:

@@ -162,6 +162,8 @@ def _answer(
     catalogue: ResponseCatalogue,
 ) -> list[BotReply]:
     """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
+    # On a phone call, the gateway's own replies are their voice variations, as Rasa's are.
+    voice = inbound.channel == "voice"
     if crisis.is_crisis:
         # Answered here, at once, without Rasa: it may be down, and a person in crisis
         # must not wait for it. The urgent handoff is already queued.
@@ -170,19 +172,23 @@ def _answer(
             rasa.pause(sender=sender)
         except RasaUnavailable as error:
             log.warning("could not pause Rasa for a crisis handoff: %s", error)
-        return [BotReply(text=catalogue.render(name, language))]
+        return [BotReply(text=catalogue.render(name, language, voice=voice))]
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:
-            replies = [BotReply(text=catalogue.render("utter_handoff_waiting", language))]
+            replies = [
+                BotReply(text=catalogue.render("utter_handoff_waiting", language, voice=voice))
+            ]
             if waiting is not None:
-                replies.append(BotReply(text=queue_position_text(catalogue, waiting, language)))
+                replies.append(
+                    BotReply(text=queue_position_text(catalogue, waiting, language, voice=voice))
+                )
             return replies
         return []
     if turn.show_language_menu:
         return [
             BotReply(
-                text=catalogue.render("utter_language_menu", language),
+                text=catalogue.render("utter_language_menu", language, voice=voice),
                 choices=tuple(catalogue.choices("utter_language_menu")),
             )
         ]
@@ -191,7 +197,7 @@ def _answer(
         return rasa.send(sender=sender, text=turn.text, metadata=metadata)
     except RasaUnavailable as error:
         log.warning("Rasa unavailable: %s", error)
-        return [BotReply(text=catalogue.render("utter_service_unavailable", language))]
+        return [BotReply(text=catalogue.render("utter_service_unavailable", language, voice=voice))]
 
 
 def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
@@ -205,12 +211,20 @@ def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
 
 
 def queue_position_text(
-    catalogue: ResponseCatalogue, waiting: QueuePosition, language: str | None
+    catalogue: ResponseCatalogue,
+    waiting: QueuePosition,
+    language: str | None,
+    *,
+    voice: bool = False,
 ) -> str:
-    """ "You are number 2 in the queue…" in the person's language."""
+    """ "You are number 2 in the queue…" in the person's language (spoken, with `voice`)."""
     minutes = max(1, round(waiting.expected_wait.total_seconds() / 60))
     return catalogue.render(
-        "utter_queue_position", language, position=str(waiting.position), minutes=str(minutes)
+        "utter_queue_position",
+        language,
+        voice=voice,
+        position=str(waiting.position),
+        minutes=str(minutes),
     )
 
 
