@@ -196,7 +196,10 @@ def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
     ctx.call.menu, ctx.call.outcome = "counsellor", "counsellor"
     lines = say(ctx.language, "line.connecting_counsellor")
     if ctx.ivr.counsellor_mode == "enqueue":
-        return Step(lines, kind="enqueue", queue=f"sahay-{ctx.language}")
+        queue = f"sahay-{ctx.language}"
+        # Waiting there until a counsellor claims the case (ivr.transfer puts them through).
+        ctx.call.context = {**ctx.call.context, "queue": queue}
+        return Step(lines, kind="enqueue", queue=queue)
     number = ctx.ivr.counsellor_number(ctx.call.language)
     ctx.call.context = {**ctx.call.context, "dialled": number}
     return Step(lines, kind="dial", number=number)
@@ -219,8 +222,23 @@ def connect_crisis(ctx: CallContext, *, reason: str, before: list[Utterance] | N
     return Step(utterances, kind="dial", number=number)
 
 
+def left_queue(ctx: CallContext) -> None:
+    """The call is no longer waiting in a counsellor queue."""
+    ctx.call.context = {k: v for k, v in ctx.call.context.items() if k != "queue"}
+
+
+def put_through_step(ctx: CallContext) -> Step:
+    """The dial a claim put this call through to, as TwiML for Twilio asking again."""
+    left_queue(ctx)
+    number = ctx.call.context.get("put_through")
+    if not number:
+        return Step([], kind="hangup")
+    return Step(say(ctx.language, "line.counsellor_ready"), kind="dial", number=str(number))
+
+
 def fallback_dial(ctx: CallContext) -> Step:
     """Our counsellor did not answer: Tele-MANAS (once), else goodbye."""
+    left_queue(ctx)
     fallback = ctx.ivr.fallback_number
     if ctx.call.context.get("dialled") == fallback:
         return goodbye(ctx)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.config import Settings
+from bot.handoff.queue import queue_position
 from bot.handoff.service import open_handoff, request_handoff
 from bot.screening.records import add_results
 from bot.screening.session import ScreeningSession
@@ -105,6 +106,29 @@ def open_handoff_of(*, session: Session, call: IvrCall) -> Handoff | None:
     if call.conversation_id is None:
         return None
     return open_handoff(session=session, conversation_id=call.conversation_id)
+
+
+def waiting_position(*, session: Session, call: IvrCall) -> int | None:
+    """Where the call's case stands among those waiting for a counsellor (1 is next)."""
+    handoff = open_handoff_of(session=session, call=call)
+    if handoff is None:
+        return None
+    waiting = queue_position(session=session, handoff_id=handoff.id)
+    return waiting.position if waiting else None
+
+
+def waiting_call(*, session: Session, conversation_id: int) -> IvrCall | None:
+    """The conversation's call that waits in a counsellor queue right now, if any."""
+    calls = session.scalars(
+        select(IvrCall)
+        .where(
+            IvrCall.conversation_id == conversation_id,
+            IvrCall.status == "in-progress",
+            IvrCall.ended_at.is_(None),
+        )
+        .order_by(IvrCall.id.desc())
+    )
+    return next((call for call in calls if call.context.get("queue")), None)
 
 
 def load_screening(*, call: IvrCall, settings: Settings) -> ScreeningSession | None:
