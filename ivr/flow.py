@@ -492,6 +492,9 @@ def follow_language(ctx: CallContext) -> None:
 
 
 # --- Rasa's text, made fit to be spoken -----------------------------------------------------
+# Replies on a call are their voice variations already (domain/responses/voice/); action
+# texts from the knowledge base are rendered for voice too. This cleaning is the last
+# safety net for anything that slips through (a slot value, a text written for chat).
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MARKUP = re.compile(r"[*_~`#>|\[\]]")
@@ -502,7 +505,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
 
 
 def voice_text(text: str) -> str:
-    """Rasa's reply for the phone: no links, emoji or markup; numbers digit by digit."""
+    """A reply made safe to speak: no links, emoji or markup; numbers digit by digit."""
     text = _URL.sub("", text)
     text = _EMOJI.sub("", _MARKUP.sub("", text))
     text = _NUMBER.sub(lambda m: " ".join(ch for ch in m.group() if ch.isdigit()), text)
