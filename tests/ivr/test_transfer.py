@@ -170,7 +170,8 @@ def test_the_api_claim_says_where_the_call_went(helpline: Voice, twilio: FakeTwi
     counsellor(helpline, "asha", languages=["hi"], phone=ASHA_PHONE)
     caller = queued_caller(helpline, "+919812300108", "2")
     headers = token(helpline.client, "asha")
-    response = helpline.client.post(f"/api/cases/{case_of(helpline, caller)}/claim", headers=headers)
+    case = case_of(helpline, caller)
+    response = helpline.client.post(f"/api/cases/{case}/claim", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["phone_call"] == "counsellor"
     assert redirect_of(twilio, caller).findtext("Dial/Number") == ASHA_PHONE
