@@ -25,7 +25,7 @@ from bot.routing.service import InboundMessage, handle_inbound
 from bot.safety import assess
 from bot.screening import instrument_texts, load_instrument, parse_answer
 from bot.screening.session import ScreeningSession, answer, question, start
-from bot.storage.models import Conversation
+from bot.storage.models import Conversation, Counsellor
 from ivr.config import IvrSettings
 from ivr.menus import (
     AFTER_ANSWER,
@@ -42,6 +42,7 @@ from ivr.models import IvrCall
 from ivr.service import (
     conversation_for,
     crisis_of,
+    destination,
     load_screening,
     open_handoff_of,
     queue_for_counsellor,
@@ -185,7 +186,7 @@ def go_to(ctx: CallContext, menu: str, *before: Utterance) -> Step:
 
 def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
     """A counsellor request: the handoff for the console, then the queue or a dial."""
-    queue_for_counsellor(
+    handoff = queue_for_counsellor(
         session=ctx.session,
         settings=ctx.settings,
         call=ctx.call,
@@ -194,6 +195,14 @@ def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
         reason=reason,
     )
     ctx.call.menu, ctx.call.outcome = "counsellor", "counsellor"
+    if handoff.state != "queued" and handoff.counsellor_id is not None:
+        # A counsellor already holds this person's case: straight to them, no queue.
+        holder = ctx.session.get(Counsellor, handoff.counsellor_id)
+        number, _ = destination(
+            settings=ctx.settings, ivr=ctx.ivr, counsellor=holder, language=ctx.call.language
+        )
+        ctx.call.context = {**ctx.call.context, "dialled": number}
+        return Step(say(ctx.language, "line.counsellor_ready"), kind="dial", number=number)
     lines = say(ctx.language, "line.connecting_counsellor")
     if ctx.ivr.counsellor_mode == "enqueue":
         queue = f"sahay-{ctx.language}"

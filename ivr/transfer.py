@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from twilio.base.exceptions import TwilioException
 
 from bot.console.audit import record
-from bot.console.phones import counsellor_phone, masked
+from bot.console.phones import masked
 from bot.core.config import Settings
 from bot.outbound import twilio_client
 from bot.storage.db import session_scope
@@ -31,7 +30,7 @@ from ivr.config import IvrSettings
 from ivr.models import IvrCall
 from ivr.prompts import voiced
 from ivr.router import DIAL_DONE_URL
-from ivr.service import find_call, waiting_call
+from ivr.service import Destination, destination, find_call, waiting_call
 from ivr.speech import say
 from ivr.twiml import dial_twiml
 
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for Twilio's REST API before telling the counsellor it failed.
 TWILIO_TIMEOUT_SECONDS = 10
-
-Destination = Literal["counsellor", "language_line", "tele_manas"]
 
 
 @dataclass(frozen=True)
@@ -58,18 +55,6 @@ class Transfer:
     to: Destination
     number: str
     error: str | None = None
-
-
-def destination(
-    *, settings: Settings, ivr: IvrSettings, counsellor: Counsellor | None, language: str | None
-) -> tuple[str, Destination]:
-    """Who a caller is put through to: the counsellor, the language's line, Tele-MANAS."""
-    own = counsellor_phone(counsellor, key=settings.encryption_key) if counsellor else None
-    if own:
-        return own, "counsellor"
-    if ivr.has_counsellor(language):
-        return ivr.counsellor_number(language), "language_line"
-    return ivr.fallback_number, "tele_manas"
 
 
 def connection_twiml(*, call: IvrCall, number: str, settings: Settings, ivr: IvrSettings) -> str:

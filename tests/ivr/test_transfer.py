@@ -175,3 +175,22 @@ def test_the_api_claim_says_where_the_call_went(helpline: Voice, twilio: FakeTwi
     assert response.status_code == 200, response.text
     assert response.json()["phone_call"] == "counsellor"
     assert redirect_of(twilio, caller).findtext("Dial/Number") == ASHA_PHONE
+
+
+def test_a_caller_whose_case_a_counsellor_holds_is_dialled_to_them_without_queueing(
+    helpline: Voice, twilio: FakeTwilio
+) -> None:
+    counsellor(helpline, "asha", languages=["hi"], phone=ASHA_PHONE)
+    first = queued_caller(helpline, "+919812300109", "2")
+    assert claim_in_console(helpline, "asha", case_of(helpline, first)) == "put_through"
+    first.post("/twilio/voice/dial-done", DialCallStatus="completed")
+    assert first.hang_up() == 204
+    # The same person calls again while Asha still holds the case, and asks for her.
+    again = Caller(helpline, number="+919812300109", base=PUBLIC)
+    again.call()
+    again.press("2")
+    root = again.press("3")
+    assert root.find("Enqueue") is None
+    assert root.findtext("Dial/Number") == ASHA_PHONE
+    assert "तैयार" in spoken(root)  # "a counsellor is free now"
+    assert len(twilio.requests) == 1  # the first call's redirect only
