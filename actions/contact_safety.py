@@ -16,6 +16,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.store import apply_safety_command
 
+#: Commands about WhatsApp messages, which mean nothing on a phone call.
+CHAT_ONLY_COMMANDS = frozenset(
+    {"request_discreet", "stop_discreet", "choose_safe_hours", "set_safe_word"}
+)
+
 
 class SafetyCommandAction(Action, ABC):
     """Carry out one safety command for the sender and say so in their language."""
@@ -29,6 +34,10 @@ class SafetyCommandAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot("voice_call") and self.command in CHAT_ONLY_COMMANDS:
+            # Discreet mode and exit words are for a phone's messages; a caller hangs up.
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
         entities = {
             str(entity.get("entity")): str(entity.get("value"))
             for entity in tracker.latest_message.get("entities") or []

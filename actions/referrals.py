@@ -145,7 +145,7 @@ class ActionCreateReferral(Action):
                 created_by=f"bot:{self.name()}",
                 consent_followup=True,
             )
-            values = slip_values(referral, language)
+            values = slip_values(referral, language, voice=tracker.get_slot("channel") == "voice")
             move_referral(
                 session=session, referral=referral, to_state="sent", actor="bot", note="slip sent"
             )

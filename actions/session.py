@@ -1,7 +1,9 @@
 """Session start and per-message context: channel and language from the gateway.
 
 The gateway sends `channel` and, when it knows it, `language` as message metadata; these
-actions turn them into slots and record when a conversation session starts.
+actions turn them into slots and record when a conversation session starts. The
+`voice_call` slot follows the channel: it selects the voice variations of replies on a
+phone call (see scripts/build_domain.py for why a slot and not `channel:`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from actions.store import record_session_start
 from bot.language import LANGUAGES, parse_language_name
 
 CARRIED_SLOTS = ("language", "channel", "followup_pending")
+VOICE_CHANNEL = "voice"
 
 
 def context_from_metadata(metadata: dict[str, Any] | None) -> dict[str, str]:
@@ -30,6 +33,13 @@ def context_from_metadata(metadata: dict[str, Any] | None) -> dict[str, str]:
     if language in LANGUAGES:
         context["language"] = language
     return context
+
+
+def voice_call_slot(channel: object) -> list[EventType]:
+    """`voice_call` for a known channel: true on a phone call, false on any written one."""
+    if not isinstance(channel, str) or not channel:
+        return []
+    return [SlotSet("voice_call", channel == VOICE_CHANNEL)]
 
 
 class ActionSessionStart(Action):
@@ -51,6 +61,7 @@ class ActionSessionStart(Action):
         )
         events: list[EventType] = [SessionStarted()]
         events += [SlotSet(name, value) for name, value in slots.items()]
+        events += voice_call_slot(slots.get("channel"))
         events.append(ActionExecuted("action_listen"))
         return events
 
@@ -70,11 +81,15 @@ class ActionSyncContext(Action):
         chosen = explicit_language_choice(tracker)
         if chosen is not None:
             context["language"] = chosen
-        return [
+        events: list[EventType] = [
             SlotSet(name, value)
             for name, value in context.items()
             if tracker.get_slot(name) != value
         ]
+        voice = voice_call_slot(context.get("channel"))
+        if voice and tracker.get_slot("voice_call") != voice[0]["value"]:
+            events += voice
+        return events
 
 
 def explicit_language_choice(tracker: Tracker) -> str | None:

@@ -1,8 +1,9 @@
-"""Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password`,
+"""Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password|phone`,
 `sahay services import|list`, `sahay followups run`, `sahay templates build`,
 `sahay media purge`.
 
     python -m bot.cli counsellors add asha --name "Asha Das" --role counsellor --languages bn,hi
+    python -m bot.cli counsellors phone asha --number +919812345678
     python -m bot.cli counsellors list
 
 The password is read from SAHAY_NEW_PASSWORD when set (for scripts), otherwise asked for
@@ -22,6 +23,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.console.phones import (
+    PhoneNumberError,
+    counsellor_phone,
+    masked,
+    normalise_phone,
+    set_counsellor_phone,
+)
 from bot.console.security import MIN_PASSWORD_LENGTH, ROLES, hash_password
 from bot.core.config import get_settings
 from bot.knowledge.service_store import directory, import_services
@@ -60,10 +68,25 @@ def _new_password(username: str) -> str:
     return password
 
 
+def _phone(text: str) -> str:
+    try:
+        return normalise_phone(text)
+    except PhoneNumberError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def add_counsellor(
-    *, database_url: str, username: str, name: str, role: str, languages: list[str], password: str
+    *,
+    database_url: str,
+    username: str,
+    name: str,
+    role: str,
+    languages: list[str],
+    password: str,
+    phone: str | None = None,
+    encryption_key: str = "",
 ) -> int:
-    """Create a counsellor account; returns its id."""
+    """Create a counsellor account (with the phone callers are put through to); its id."""
     with session_scope(database_url) as session:
         if session.scalar(select(Counsellor.id).where(Counsellor.username == username)):
             raise CommandError(f"{username} exists already")
@@ -75,6 +98,8 @@ def add_counsellor(
             languages=languages,
             active=True,
         )
+        if phone is not None:
+            set_counsellor_phone(counsellor, phone, key=encryption_key)
         session.add(counsellor)
         session.flush()
         return counsellor.id
@@ -148,20 +173,27 @@ def _run(args: argparse.Namespace) -> str:
             role=args.role,
             languages=args.languages,
             password=_new_password(args.username),
+            phone=args.phone,
+            encryption_key=get_settings().encryption_key,
         )
         languages = ",".join(args.languages) or "no languages"
         return f"added {args.username} ({args.role}; {languages}), id {new_id}"
     with session_scope(database_url) as session:
         if args.command == "list":
             rows = session.scalars(select(Counsellor).order_by(Counsellor.username)).all()
-            lines = [f"{'username':<20} {'name':<24} {'role':<15} {'languages':<18} status"]
+            key = get_settings().encryption_key
+            lines = [
+                f"{'username':<20} {'name':<24} {'role':<15} {'languages':<18} {'phone':<8} status"
+            ]
             for c in rows:
                 status = "active" if c.active else "inactive"
                 if c.locked_until is not None:
                     status += ", locked until " + c.locked_until.strftime("%Y-%m-%d %H:%M UTC")
+                number = counsellor_phone(c, key=key)
+                phone = masked(number) if number else "-"
                 lines.append(
                     f"{c.username:<20} {c.display_name:<24} {c.role:<15} "
-                    f"{','.join(c.languages or []):<18} {status}"
+                    f"{','.join(c.languages or []):<18} {phone:<8} {status}"
                 )
             return "\n".join(lines)
         counsellor = _find(session, args.username)
@@ -172,6 +204,13 @@ def _run(args: argparse.Namespace) -> str:
         if args.command == "deactivate":
             counsellor.active = False
             return f"deactivated {args.username}: their sessions end at their next request"
+        if args.command == "phone":
+            set_counsellor_phone(counsellor, args.number, key=get_settings().encryption_key)
+            if args.number is None:
+                return (
+                    f"forgot the phone number of {args.username}: callers go to the language line"
+                )
+            return f"callers are put through to {args.username} on {masked(args.number)}"
         if args.command == "password":
             counsellor.password_hash = hash_password(_new_password(args.username))
             counsellor.failed_logins = 0
@@ -193,6 +232,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--languages", type=_languages, default=[], help="codes, e.g. bn,hi (ISO 639-1)"
     )
+    add.add_argument(
+        "--phone", type=_phone, help="where phone callers are put through, e.g. +919812345678"
+    )
     commands.add_parser("list", help="all accounts")
     for name, text in (
         ("unlock", "lift a sign-in lockout"),
@@ -200,6 +242,15 @@ def parser() -> argparse.ArgumentParser:
         ("password", f"set a new password (from {PASSWORD_VARIABLE} or asked)"),
     ):
         commands.add_parser(name, help=text).add_argument("username")
+    phone = commands.add_parser(
+        "phone", help="the number phone callers are put through to (stored encrypted)"
+    )
+    phone.add_argument("username")
+    number = phone.add_mutually_exclusive_group(required=True)
+    number.add_argument("--number", type=_phone, help="with its country code, +919812345678")
+    number.add_argument(
+        "--clear", dest="number", action="store_const", const=None, help="forget it"
+    )
     services = groups.add_parser("services", help="the directory of local offices")
     service_commands = services.add_subparsers(dest="command", required=True)
     service_commands.add_parser(

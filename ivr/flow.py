@@ -25,6 +25,7 @@ from bot.routing.service import InboundMessage, handle_inbound
 from bot.safety import assess
 from bot.screening import instrument_texts, load_instrument, parse_answer
 from bot.screening.session import ScreeningSession, answer, question, start
+from bot.storage.models import Conversation, Counsellor
 from ivr.config import IvrSettings
 from ivr.menus import (
     AFTER_ANSWER,
@@ -41,13 +42,15 @@ from ivr.models import IvrCall
 from ivr.service import (
     conversation_for,
     crisis_of,
+    destination,
     load_screening,
+    open_handoff_of,
     queue_for_counsellor,
     save_screening,
     store_results,
 )
 from ivr.speech import Utterance, free_text, say
-from ivr.voices import voice_for
+from ivr.voices import VOICES, voice_for
 
 #: Wrong or missing input at one question: repeat, then offer a counsellor, then goodbye.
 MAX_STRIKES = 3
@@ -183,7 +186,7 @@ def go_to(ctx: CallContext, menu: str, *before: Utterance) -> Step:
 
 def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
     """A counsellor request: the handoff for the console, then the queue or a dial."""
-    queue_for_counsellor(
+    handoff = queue_for_counsellor(
         session=ctx.session,
         settings=ctx.settings,
         call=ctx.call,
@@ -192,9 +195,20 @@ def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
         reason=reason,
     )
     ctx.call.menu, ctx.call.outcome = "counsellor", "counsellor"
+    if handoff.state != "queued" and handoff.counsellor_id is not None:
+        # A counsellor already holds this person's case: straight to them, no queue.
+        holder = ctx.session.get(Counsellor, handoff.counsellor_id)
+        number, _ = destination(
+            settings=ctx.settings, ivr=ctx.ivr, counsellor=holder, language=ctx.call.language
+        )
+        ctx.call.context = {**ctx.call.context, "dialled": number}
+        return Step(say(ctx.language, "line.counsellor_ready"), kind="dial", number=number)
     lines = say(ctx.language, "line.connecting_counsellor")
     if ctx.ivr.counsellor_mode == "enqueue":
-        return Step(lines, kind="enqueue", queue=f"sahay-{ctx.language}")
+        queue = f"sahay-{ctx.language}"
+        # Waiting there until a counsellor claims the case (ivr.transfer puts them through).
+        ctx.call.context = {**ctx.call.context, "queue": queue}
+        return Step(lines, kind="enqueue", queue=queue)
     number = ctx.ivr.counsellor_number(ctx.call.language)
     ctx.call.context = {**ctx.call.context, "dialled": number}
     return Step(lines, kind="dial", number=number)
@@ -217,8 +231,23 @@ def connect_crisis(ctx: CallContext, *, reason: str, before: list[Utterance] | N
     return Step(utterances, kind="dial", number=number)
 
 
+def left_queue(ctx: CallContext) -> None:
+    """The call is no longer waiting in a counsellor queue."""
+    ctx.call.context = {k: v for k, v in ctx.call.context.items() if k != "queue"}
+
+
+def put_through_step(ctx: CallContext) -> Step:
+    """The dial a claim put this call through to, as TwiML for Twilio asking again."""
+    left_queue(ctx)
+    number = ctx.call.context.get("put_through")
+    if not number:
+        return Step([], kind="hangup")
+    return Step(say(ctx.language, "line.counsellor_ready"), kind="dial", number=str(number))
+
+
 def fallback_dial(ctx: CallContext) -> Step:
     """Our counsellor did not answer: Tele-MANAS (once), else goodbye."""
+    left_queue(ctx)
     fallback = ctx.ivr.fallback_number
     if ctx.call.context.get("dialled") == fallback:
         return goodbye(ctx)
@@ -440,7 +469,20 @@ def on_speech(ctx: CallContext, speech: str) -> Step | None:
     category = crisis_of(session=ctx.session, message_sid=message_sid)
     if category is not None:
         return connect_crisis(ctx, reason=f"crisis:{category}")
+    # Rasa, the action server and handle_inbound wrote in sessions of their own.
+    ctx.session.expire_all()
+    follow_language(ctx)
     chunks = [c for reply in result.replies for c in chunk(voice_text(reply.text))]
+    handoff = open_handoff_of(session=ctx.session, call=ctx.call)
+    if handoff is not None:
+        # A counsellor was asked for (by name, or by Rasa's own crisis intents), or the
+        # conversation already waits for one: on the phone that means being put through.
+        heard = [free_text(ctx.language, c) for c in chunks]
+        if handoff.priority == "urgent":
+            return connect_crisis(ctx, reason=handoff.reason, before=heard)
+        step = connect_counsellor(ctx, priority=handoff.priority, reason=handoff.reason)
+        step.utterances = [*heard, *step.utterances]
+        return step
     if not chunks:
         return None
     if len(chunks) == 1:
@@ -450,17 +492,29 @@ def on_speech(ctx: CallContext, speech: str) -> Step | None:
     return more_prompt(ctx)
 
 
+def follow_language(ctx: CallContext) -> None:
+    """Speak the language the caller just chose in words ("हिंदी में बोलिए"), from now on."""
+    conversation = ctx.session.get(Conversation, ctx.call.conversation_id)
+    chosen = conversation.contact.preferred_language if conversation else None
+    if chosen in VOICES and chosen != ctx.call.language:
+        ctx.call.language = chosen
+
+
 # --- Rasa's text, made fit to be spoken -----------------------------------------------------
+# Replies on a call are their voice variations already (domain/responses/voice/); action
+# texts from the knowledge base are rendered for voice too. This cleaning is the last
+# safety net for anything that slips through (a slot value, a text written for chat).
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MARKUP = re.compile(r"[*_~`#>|\[\]]")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 _NUMBER = re.compile(r"\d(?:[\s-]?\d){2,}")
+_SPOKEN_NUMBER = re.compile(r"\b\d(?: \d)+\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
 
 
 def voice_text(text: str) -> str:
-    """Rasa's reply for the phone: no links, emoji or markup; numbers digit by digit."""
+    """A reply made safe to speak: no links, emoji or markup; numbers digit by digit."""
     text = _URL.sub("", text)
     text = _EMOJI.sub("", _MARKUP.sub("", text))
     text = _NUMBER.sub(lambda m: " ".join(ch for ch in m.group() if ch.isdigit()), text)
@@ -468,13 +522,18 @@ def voice_text(text: str) -> str:
     return re.sub(r" ?\n ?", "\n", text).strip()
 
 
+def spoken_words(text: str) -> int:
+    """Words as a listener counts them: a number read digit by digit ("1 4 4 1 6") is one."""
+    return len(_SPOKEN_NUMBER.sub("0", text).split())
+
+
 def chunk(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
     """Split a long answer into parts of whole sentences, each about `max_words` long."""
     parts: list[str] = []
     current: list[str] = []
     for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
-        words = len(sentence.split())
-        if current and len(" ".join(current).split()) + words > max_words:
+        words = spoken_words(sentence)
+        if current and spoken_words(" ".join(current)) + words > max_words:
             parts.append(" ".join(current))
             current = []
         current.append(sentence)

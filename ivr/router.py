@@ -24,11 +24,13 @@ from ivr.flow import (
     CallContext,
     Step,
     fallback_dial,
+    left_queue,
     menu_prompt,
     on_input,
+    put_through_step,
 )
 from ivr.prompts import prompt_file, voiced
-from ivr.service import ENDED_STATUSES, end_call, find_call, start_call
+from ivr.service import ENDED_STATUSES, end_call, find_call, start_call, waiting_position
 from ivr.speech import say
 from ivr.twiml import (
     GatherSpec,
@@ -52,7 +54,9 @@ QUEUE_DONE_URL = f"{PREFIX}/queue-done"
 MAX_QUEUE_SECONDS = 300
 QUEUE_PAUSE_SECONDS = 20
 BRIDGED = {"completed", "answered"}
-QUEUE_OVER = {"bridged", "hangup", "redirected"}
+QUEUE_OVER = {"bridged", "hangup"}
+#: A claim in the console redirected the call out of the queue (ivr.transfer).
+QUEUE_REDIRECTED = "redirected"
 
 router = APIRouter(prefix=PREFIX, tags=["voice"], dependencies=[Depends(signed_voice_form)])
 prompts_router = APIRouter(prefix="/ivr/prompts", tags=["voice"])
@@ -125,6 +129,11 @@ def _turn(
             step = menu_prompt(ctx)
         elif decide == "input":
             step = on_input(ctx, digits=form.get("Digits", ""), speech=form.get("SpeechResult", ""))
+        elif decide == "put_through":
+            step = put_through_step(ctx)
+        elif decide == "left_queue":
+            left_queue(ctx)
+            step = Step([], kind="hangup")
         else:
             step = fallback_dial(ctx)
         return twiml(render(step, ctx=ctx))
@@ -170,19 +179,29 @@ def dial_done(
 
 @router.post("/queue-wait", summary="What a caller hears while waiting for a counsellor")
 def queue_wait(form: VoiceFormDep, settings: SettingsDep, ivr: IvrSettingsDep) -> Response:
-    """The wait message in the caller's language; after too long, leave for Tele-MANAS."""
+    """Where the caller is in the line, and the wait message, in their language; after too
+    long, leave for Tele-MANAS."""
     _required(form, "CallSid")
-    try:
-        waited = int(form.get("QueueTime") or 0)
-    except ValueError:
-        waited = 0
-    if waited >= MAX_QUEUE_SECONDS:
+    waited = _number(form.get("QueueTime"))
+    if waited is not None and waited >= MAX_QUEUE_SECONDS:
         return twiml(leave_queue_twiml())
     with session_scope(settings.database_url) as session:
         call = find_call(session=session, call_sid=form["CallSid"])
         language = (call.language if call else None) or "en"
-    spoken = voiced(say(language, "line.queue_wait"), prompts_dir=ivr.prompts_dir)
+        # The console's order (urgent first) is the one counsellors take calls in; Twilio's
+        # own position in its first-in-first-out queue is the fallback.
+        position = waiting_position(session=session, call=call) if call else None
+    position = position or _number(form.get("QueuePosition"))
+    keys = [f"queue_position.{position}"] if position and position > 0 else []
+    spoken = voiced(say(language, *keys, "line.queue_wait"), prompts_dir=ivr.prompts_dir)
     return twiml(wait_twiml(spoken, pause_seconds=QUEUE_PAUSE_SECONDS))
+
+
+def _number(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 @router.post("/queue-done", summary="How a wait in the counsellor queue ended")
@@ -193,9 +212,13 @@ def queue_done(
     rasa: RasaDep,
     catalogue: CatalogueDep,
 ) -> Response:
-    """Bridged or hung up: end. Queue full, error or left after waiting: Tele-MANAS."""
-    if form.get("QueueResult") in QUEUE_OVER:
-        return twiml(hangup_twiml([]))
+    """Bridged or hung up: end. Redirected by a claim: the counsellor's dial. Queue full,
+    error or left after waiting: Tele-MANAS."""
+    result = form.get("QueueResult")
+    if result == QUEUE_REDIRECTED:
+        return _turn(form, settings, ivr, rasa, catalogue, "put_through")
+    if result in QUEUE_OVER:
+        return _turn(form, settings, ivr, rasa, catalogue, "left_queue")
     return _turn(form, settings, ivr, rasa, catalogue, "fallback")
 
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.console.phones import counsellor_phone
 from bot.core.config import Settings
-from bot.handoff.service import request_handoff
+from bot.handoff.queue import queue_position
+from bot.handoff.service import open_handoff, request_handoff
 from bot.screening.records import add_results
 from bot.screening.session import ScreeningSession
 from bot.storage.crypto import decrypt, encrypt, normalise_address, phone_key
-from bot.storage.models import Contact, Conversation, Handoff, Message, utcnow
+from bot.storage.models import Contact, Conversation, Counsellor, Handoff, Message, utcnow
+from ivr.config import IvrSettings
 from ivr.models import IvrCall
 
 OPEN_STATES = ("bot", "queued", "with_counsellor")
+Destination = Literal["counsellor", "language_line", "tele_manas"]
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -98,6 +102,48 @@ def queue_for_counsellor(
     return request_handoff(
         session=session, conversation=conversation, priority=priority, reason=reason, actor="ivr"
     )
+
+
+def open_handoff_of(*, session: Session, call: IvrCall) -> Handoff | None:
+    """The open handoff of the call's conversation, if a counsellor was asked for."""
+    if call.conversation_id is None:
+        return None
+    return open_handoff(session=session, conversation_id=call.conversation_id)
+
+
+def waiting_position(*, session: Session, call: IvrCall) -> int | None:
+    """Where the call's case stands among those waiting for a counsellor (1 is next)."""
+    handoff = open_handoff_of(session=session, call=call)
+    if handoff is None:
+        return None
+    waiting = queue_position(session=session, handoff_id=handoff.id)
+    return waiting.position if waiting else None
+
+
+def waiting_call(*, session: Session, conversation_id: int) -> IvrCall | None:
+    """The conversation's call that waits in a counsellor queue right now, if any."""
+    calls = session.scalars(
+        select(IvrCall)
+        .where(
+            IvrCall.conversation_id == conversation_id,
+            IvrCall.status == "in-progress",
+            IvrCall.ended_at.is_(None),
+        )
+        .order_by(IvrCall.id.desc())
+    )
+    return next((call for call in calls if call.context.get("queue")), None)
+
+
+def destination(
+    *, settings: Settings, ivr: IvrSettings, counsellor: Counsellor | None, language: str | None
+) -> tuple[str, Destination]:
+    """Who a caller is put through to: the counsellor, the language's line, Tele-MANAS."""
+    own = counsellor_phone(counsellor, key=settings.encryption_key) if counsellor else None
+    if own:
+        return own, "counsellor"
+    if ivr.has_counsellor(language):
+        return ivr.counsellor_number(language), "language_line"
+    return ivr.fallback_number, "tele_manas"
 
 
 def load_screening(*, call: IvrCall, settings: Settings) -> ScreeningSession | None:

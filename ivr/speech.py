@@ -24,6 +24,10 @@ from ivr.menus import ENTITLEMENTS, SCREENING_INSTRUMENTS, language_digits, spok
 
 LINES_DIR = Path(__file__).with_name("lines")
 FALLBACK = "en"
+#: Lines with a value in them, spoken through their own utterance kind ("queue_position.3").
+TEMPLATED_LINES = ("queue_position",)
+#: Queue positions recorded as prompts where Twilio has no voice (beyond: English words).
+RECORDED_POSITIONS = range(1, 10)
 
 
 class LinesError(ValueError):
@@ -41,7 +45,8 @@ def load_lines(language: str) -> dict[str, str]:
         raise LinesError(f"{path}: 'language' must be {language!r}")
     lines = {str(k): str(v) for k, v in (data.get("lines") or {}).items()}
     if language != FALLBACK:
-        missing = sorted(set(line_keys()) - set(lines) | ({"language_option"} - set(lines)))
+        required = {"language_option", *TEMPLATED_LINES}
+        missing = sorted(set(line_keys()) - set(lines) | (required - set(lines)))
         if missing:
             raise LinesError(f"{path}: missing {', '.join(missing)}")
     return lines
@@ -51,7 +56,7 @@ def load_lines(language: str) -> dict[str, str]:
 def line_keys() -> tuple[str, ...]:
     """The lines every language must have (English has a few of its own on top)."""
     # The language-menu options are spoken per offered language ("option.<lang>").
-    options = {"language_option", "language_option_other"}
+    options = {"language_option", "language_option_other", *TEMPLATED_LINES}
     return tuple(k for k in load_lines(FALLBACK) if k not in options)
 
 
@@ -96,6 +101,11 @@ def spoken_text(key: str, language: str) -> str:
             return line(language, "language_option", digits=digits)
         name = LANGUAGE_NAMES[offered][0]
         return line(language, "language_option_other", name=name, digits=digits)
+    if kind == "queue_position":
+        # Where the caller waits: "queue_position.3"; digits only, never free text.
+        if not rest[0].isdigit():
+            raise KeyError(key)
+        return line(language, "queue_position", position=rest[0])
     if kind == "scheme":
         return render(load_schemes()[rest[0]].voice, language, voice=True)
     if kind == "scale":
@@ -148,6 +158,7 @@ def prompt_keys(language: str) -> list[str]:
     """Every keyed text a call in `language` can speak: what the prompt build records."""
     keys = [f"line.{name}" for name in line_keys()]
     keys.append(f"option.{language}")
+    keys += [f"queue_position.{position}" for position in RECORDED_POSITIONS]
     keys += [f"scheme.{scheme}" for scheme in ENTITLEMENTS.values()]
     texts = instrument_texts(language)
     for scale, values in texts["scales"].items():

@@ -4,10 +4,13 @@ Each row says how a caller in that language hears the helpline (a Twilio `<Say>`
 pre-recorded prompts played with `<Play>` where Twilio has no voice) and whether
 `<Gather input="speech">` can listen to them (otherwise keypad only).
 
-Sources: espeak-ng's `--voices` (checked: `or` and `as` exist). The Twilio voice names and
-the speech-recognition list follow the project's domain notes and are NOT yet checked
-against Twilio's text-to-speech and `<Gather>` language pages: check them before go-live
-(see `ivr/README.md`).
+Sources, with what each one settles, are listed in `ivr/README.md` ("Voices"). In short:
+Polly.Aditi (en-IN, hi-IN), Google mr-IN, pa-IN, te-IN, ta-IN and ml-IN voices are on
+Twilio's own voice list (TwilioDevEd/api-snippets, `voice/tts/available-voices-list.md`);
+the bn-IN, gu-IN and kn-IN voices and the speech-recognition list come from a later copy
+of Twilio's lists in another project and are NOT yet checked against Twilio's pages;
+espeak-ng's `--voices` lists `or` and `as`. Check the unverified rows in the Twilio
+console (Voice > TwiML > Text-to-speech) before go-live.
 """
 
 from __future__ import annotations
@@ -50,18 +53,21 @@ VOICES: dict[str, Voice] = {
         # Amazon Polly's Aditi speaks both Indian English and Hindi.
         Voice("en", "Polly.Aditi", "en-IN", "en-IN"),
         Voice("hi", "Polly.Aditi", "hi-IN", "hi-IN"),
-        Voice("bn", "Google.bn-IN-Standard-A", "bn-IN", "bn-IN"),
+        # Twilio lists Bengali, Gujarati and Kannada Google voices C and D, not A.
+        Voice("bn", "Google.bn-IN-Standard-C", "bn-IN", "bn-IN"),
         # No Twilio voice and no speech recognition: espeak-ng prompts, keypad only.
         Voice("or", None, None, None, espeak_voice="or"),
         Voice("as", None, None, None, espeak_voice="as"),
         Voice("mr", "Google.mr-IN-Standard-A", "mr-IN", "mr-IN"),
-        Voice("gu", "Google.gu-IN-Standard-A", "gu-IN", "gu-IN"),
+        Voice("gu", "Google.gu-IN-Standard-C", "gu-IN", "gu-IN"),
         # Punjabi has a Google voice but is not on Twilio's speech-recognition list.
         Voice("pa", "Google.pa-IN-Standard-A", "pa-IN", None),
-        Voice("ta", "Google.ta-IN-Standard-A", "ta-IN", "ta-IN"),
+        # Tamil's Standard voices on Twilio are C (female) and D; there is no A.
+        Voice("ta", "Google.ta-IN-Standard-C", "ta-IN", "ta-IN"),
         Voice("te", "Google.te-IN-Standard-A", "te-IN", "te-IN"),
-        Voice("kn", "Google.kn-IN-Standard-A", "kn-IN", "kn-IN"),
-        Voice("ml", "Google.ml-IN-Standard-A", "ml-IN", "ml-IN"),
+        Voice("kn", "Google.kn-IN-Standard-C", "kn-IN", "kn-IN"),
+        # Malayalam has no Standard voice on Twilio, only WaveNet (priced as premium).
+        Voice("ml", "Google.ml-IN-Wavenet-C", "ml-IN", "ml-IN"),
     )
 }
 

@@ -1,8 +1,13 @@
-"""A local HTTP server standing in for Twilio's REST API, for the official client to talk to."""
+"""A local HTTP server standing in for Twilio's REST API, for the official client to talk to.
+
+It answers message creation (`Messages.json`) and call updates (`Calls/<CallSid>.json`,
+which redirect a live call to new TwiML) the way Twilio does, or with an error.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +18,7 @@ from urllib.parse import parse_qs
 
 @dataclass
 class FakeTwilio:
-    """Records every message create request; answers like Twilio, or with an error."""
+    """Records every request (form fields and `_path`); answers like Twilio, or with an error."""
 
     url: str = ""
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -30,9 +35,17 @@ def fake_twilio() -> Iterator[FakeTwilio]:
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             form["_path"] = self.path
             state.requests.append(form)
+            call = re.search(r"/Calls/(CA[0-9a-f]+)\.json$", self.path)
             if state.fail_with:
-                body = {"code": 63016, "message": "Outside the allowed window", "status": 400}
+                body = (
+                    {"code": 21220, "message": "Call is not in-progress", "status": 400}
+                    if call
+                    else {"code": 63016, "message": "Outside the allowed window", "status": 400}
+                )
                 self._reply(state.fail_with, body)
+                return
+            if call:
+                self._reply(200, {"sid": call.group(1), "status": "in-progress"})
                 return
             sid = f"SM{len(state.requests):032d}"
             self._reply(

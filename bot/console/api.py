@@ -31,6 +31,8 @@ from bot.handoff.queue import open_queue, queue_position
 from bot.handoff.summary import CaseSummary, TranscriptMessage, build_summary, transcript
 from bot.storage.db import session_scope
 from bot.storage.models import Handoff
+from ivr.router import IvrSettingsDep
+from ivr.transfer import put_through
 
 
 def _no_store(response: Response) -> None:
@@ -261,6 +263,16 @@ class CaseState(BaseModel):
         )
 
 
+class ClaimedCase(CaseState):
+    """A claimed case, and where a caller waiting on the phone was put through."""
+
+    phone_call: Literal["counsellor", "language_line", "tele_manas", "failed"] | None = Field(
+        default=None,
+        description="a caller waiting on the phone: put through to your phone, their "
+        "language's counsellor line or Tele-MANAS; failed (still in the queue); or none",
+    )
+
+
 class QueuePositionOut(BaseModel):
     """Where a waiting person stands."""
 
@@ -298,14 +310,23 @@ def case_position(
     summary="Claim a waiting case",
     responses={**REFUSALS, 409: {"model": Problem, "description": "not waiting any more"}},
 )
-def claim(handoff_id: int, viewer: ApiViewerDep, settings: SettingsDep) -> CaseState:
-    """Atomic: of two counsellors claiming at once, one gets the case and the other a 409."""
+def claim(
+    handoff_id: int, viewer: ApiViewerDep, settings: SettingsDep, ivr: IvrSettingsDep
+) -> ClaimedCase:
+    """Atomic: of two counsellors claiming at once, one gets the case and the other a 409.
+    A caller waiting on the phone is then put through (see `phone_call`)."""
 
-    def act(session: Session) -> CaseState:
+    def act(session: Session) -> ClaimedCase:
         h = service.claim_case(session=session, viewer=viewer.counsellor, handoff_id=handoff_id)
-        return CaseState.of(h)
+        return ClaimedCase(**CaseState.of(h).model_dump())
 
-    return _run(settings.database_url, act)
+    state = _run(settings.database_url, act)
+    transfer = put_through(
+        settings=settings, ivr=ivr, handoff_id=handoff_id, actor=viewer.counsellor.username
+    )
+    if transfer is not None:
+        state.phone_call = transfer.to if transfer.connected else "failed"
+    return state
 
 
 class ReplyIn(BaseModel):

@@ -43,6 +43,8 @@ from bot.handoff.summary import TrackerReader
 from bot.storage.crypto import decrypt_bytes
 from bot.storage.db import session_scope
 from bot.storage.models import Counsellor, Handoff, MediaItem, utcnow
+from ivr.router import IvrSettingsDep
+from ivr.transfer import Transfer, put_through
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -100,7 +102,41 @@ NOTICES = {
         "Tell a supervisor.",
     ),
     "refused": Notice("refused", "error", "That could not be done."),
+    # A caller waiting on the phone, once the case is claimed (ivr.transfer).
+    "put_through": Notice(
+        "put_through", "ok", "The case is yours. The caller is being put through to your phone."
+    ),
+    "put_through_line": Notice(
+        "put_through_line",
+        "warn",
+        "The case is yours. Sahay has no phone number for you, so the caller is being put "
+        "through to the counsellor line of their language. Ask an administrator to add yours.",
+    ),
+    "put_through_tele_manas": Notice(
+        "put_through_tele_manas",
+        "warn",
+        "The case is yours. Sahay has no phone number for you and there is no counsellor line "
+        "for this language, so the caller is being put through to Tele-MANAS (14416).",
+    ),
+    "not_put_through": Notice(
+        "not_put_through",
+        "error",
+        "The case is yours, but Twilio did not put the call through. The caller is still "
+        "waiting in the queue, and hears Tele-MANAS after five minutes.",
+    ),
 }
+TRANSFER_NOTICES = {
+    "counsellor": "put_through",
+    "language_line": "put_through_line",
+    "tele_manas": "put_through_tele_manas",
+}
+
+
+def transfer_notice(transfer: Transfer) -> Notice:
+    """What the counsellor is told about the caller who waited on the phone."""
+    if not transfer.connected:
+        return NOTICES["not_put_through"]
+    return NOTICES[TRANSFER_NOTICES[transfer.to]]
 
 
 def _notice_for(refusal: service.Refusal) -> Notice:
@@ -481,14 +517,25 @@ def case_media(handoff_id: int, media_id: int, page: PageDep) -> Response:
 
 
 @router.post("/cases/{handoff_id}/claim")
-def claim(handoff_id: int, page: PageDep) -> Response:
-    """Take a waiting case."""
+def claim(handoff_id: int, page: PageDep, ivr: IvrSettingsDep) -> Response:
+    """Take a waiting case; a caller waiting on the phone is put through at once."""
 
     def act(session: Session) -> Notice:
         service.claim_case(session=session, viewer=page.counsellor, handoff_id=handoff_id)
         return NOTICES["claimed"]
 
-    return page.after(handoff_id, page.run(act))
+    notice = page.run(act)
+    if notice is NOTICES["claimed"]:
+        # After the claim is committed: Twilio is not asked while the database is locked.
+        transfer = put_through(
+            settings=page.settings,
+            ivr=ivr,
+            handoff_id=handoff_id,
+            actor=page.counsellor.username,
+        )
+        if transfer is not None:
+            notice = transfer_notice(transfer)
+    return page.after(handoff_id, notice)
 
 
 @router.post("/cases/{handoff_id}/reply")

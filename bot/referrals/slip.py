@@ -28,9 +28,14 @@ def place_of(referral: Referral) -> str:
 
 
 def slip_values(
-    referral: Referral, language: str | None, catalogue: ResponseCatalogue | None = None
+    referral: Referral,
+    language: str | None,
+    catalogue: ResponseCatalogue | None = None,
+    *,
+    voice: bool = False,
 ) -> dict[str, str]:
-    """The values the slip's placeholders take, "what to carry" in `language`."""
+    """The values the slip's placeholders take, "what to carry" in `language` (as spoken
+    on a phone call, with `voice`)."""
     texts = catalogue or get_catalogue()
     return {
         "code": referral.code,
@@ -38,7 +43,7 @@ def slip_values(
         "address": referral.service_address or "-",
         "phone": referral.service_phone or "-",
         "place": place_of(referral),
-        "carry": texts.render(carry_response(referral.kind), language),
+        "carry": texts.render(carry_response(referral.kind), language, voice=voice),
     }
 
 
@@ -47,4 +52,6 @@ def render_slip(
 ) -> str:
     """The whole slip as text, for channels that do not go through Rasa (console, IVR)."""
     texts = catalogue or get_catalogue()
-    return texts.render(SLIP_RESPONSE, language, **slip_values(referral, language, texts))
+    return texts.render(
+        SLIP_RESPONSE, language, voice=False, **slip_values(referral, language, texts)
+    )

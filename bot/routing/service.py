@@ -104,7 +104,8 @@ def handle_inbound(
         stored.crisis_category = crisis.category
         stored.crisis_risk = crisis.risk
         stored.crisis_rule = crisis.rule
-        if is_exit(inbound.text, contact=contact, secret=settings.phone_hash_key):
+        chat = inbound.channel != "voice"  # a caller leaves by hanging up
+        if chat and is_exit(inbound.text, contact=contact, secret=settings.phone_hash_key):
             return _quick_exit(
                 session=session,
                 settings=settings,
@@ -114,7 +115,7 @@ def handle_inbound(
                 conversation=conversation,
                 crisis=crisis,
             )
-        if conversation.awaiting == AWAITING_SAFE_WORD and not crisis.is_crisis:
+        if chat and conversation.awaiting == AWAITING_SAFE_WORD and not crisis.is_crisis:
             # Any text is a word here: not a language, not a menu number, not for Rasa.
             word_replies = _take_safe_word(
                 settings=settings,
@@ -163,7 +164,7 @@ def handle_inbound(
                 reason=f"crisis:{crisis.category}",
                 actor="crisis-detector",
             )
-        else:
+        elif chat:
             settled = _safety_turn(
                 session=session,
                 catalogue=catalogue,
@@ -383,6 +384,8 @@ def _answer(
     discreet: bool = False,
 ) -> list[BotReply]:
     """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
+    # On a phone call, the gateway's own replies are their voice variations, as Rasa's are.
+    voice = inbound.channel == "voice"
     if crisis.is_crisis:
         # Answered here, at once, without Rasa: it may be down, and a person in crisis
         # must not wait for it. The urgent handoff is already queued.
@@ -393,21 +396,25 @@ def _answer(
             log.warning("could not pause Rasa for a crisis handoff: %s", error)
         # The danger reply says "reply 1 and we will write carefully": 1 turns discreet on.
         offer = ("/request_discreet",) if name == "utter_danger" and not discreet else ()
-        return [BotReply(text=catalogue.render(name, language), choices=offer)]
+        return [BotReply(text=catalogue.render(name, language, voice=voice), choices=offer)]
     if turn.replies:
         return list(turn.replies)
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
         if state == "queued" and not quiet:
-            replies = [BotReply(text=catalogue.render("utter_handoff_waiting", language))]
+            replies = [
+                BotReply(text=catalogue.render("utter_handoff_waiting", language, voice=voice))
+            ]
             if waiting is not None:
-                replies.append(BotReply(text=queue_position_text(catalogue, waiting, language)))
+                replies.append(
+                    BotReply(text=queue_position_text(catalogue, waiting, language, voice=voice))
+                )
             return replies
         return []
     if turn.show_language_menu:
         return [
             BotReply(
-                text=catalogue.render("utter_language_menu", language),
+                text=catalogue.render("utter_language_menu", language, voice=voice),
                 choices=tuple(catalogue.choices("utter_language_menu")),
             )
         ]
@@ -418,7 +425,7 @@ def _answer(
         log.warning("Rasa unavailable: %s", error)
         return [
             *turn.preface,
-            BotReply(text=catalogue.render("utter_service_unavailable", language)),
+            BotReply(text=catalogue.render("utter_service_unavailable", language, voice=voice)),
         ]
 
 
@@ -433,12 +440,20 @@ def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
 
 
 def queue_position_text(
-    catalogue: ResponseCatalogue, waiting: QueuePosition, language: str | None
+    catalogue: ResponseCatalogue,
+    waiting: QueuePosition,
+    language: str | None,
+    *,
+    voice: bool = False,
 ) -> str:
-    """ "You are number 2 in the queue…" in the person's language."""
+    """ "You are number 2 in the queue…" in the person's language (spoken, with `voice`)."""
     minutes = max(1, round(waiting.expected_wait.total_seconds() / 60))
     return catalogue.render(
-        "utter_queue_position", language, position=str(waiting.position), minutes=str(minutes)
+        "utter_queue_position",
+        language,
+        voice=voice,
+        position=str(waiting.position),
+        minutes=str(minutes),
     )
 
 

@@ -221,6 +221,9 @@ class Counsellor(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Where a phone caller is put through when this counsellor takes the case; personal
+    # data, so encrypted like every phone number (`sahay counsellors phone`).
+    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class CaseNote(Base):

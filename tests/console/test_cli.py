@@ -95,3 +95,37 @@ def test_runs_as_a_module(database: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("username")
+
+
+def test_a_counsellors_phone_is_kept_encrypted_and_shown_by_its_last_digits(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.console.phones import counsellor_phone
+
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SAHAY_ENCRYPTION_KEY", key)
+    assert main(["counsellors", "add", "asha", "--phone", "+91 98123-00001"]) == 0
+    with session_scope(database) as session:
+        asha = session.scalars(select(Counsellor)).one()
+        assert asha.phone_encrypted and b"9812300001" not in asha.phone_encrypted
+        assert counsellor_phone(asha, key=key) == "+919812300001"
+    assert main(["counsellors", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "…0001" in listing and "9812300001" not in listing
+
+    assert main(["counsellors", "phone", "asha", "--number", "+919812300002"]) == 0
+    assert "…0002" in capsys.readouterr().out
+    with session_scope(database) as session:
+        asha = session.scalars(select(Counsellor)).one()
+        assert counsellor_phone(asha, key=key) == "+919812300002"
+
+    with pytest.raises(SystemExit):  # argparse: not a number with its country code
+        main(["counsellors", "phone", "asha", "--number", "98123"])
+    assert "country code" in capsys.readouterr().err
+
+    assert main(["counsellors", "phone", "asha", "--clear"]) == 0
+    with session_scope(database) as session:
+        assert session.scalars(select(Counsellor)).one().phone_encrypted is None
+    assert main(["counsellors", "phone", "nobody", "--clear"]) == 2

@@ -46,8 +46,15 @@ class Voice:
             return db.execute(sql).fetchall()
 
 
-def make_voice(tmp_path: Path, prompts: Path, **ivr_values: str) -> Iterator[Voice]:
-    settings = make_settings(tmp_path)
+def make_voice(
+    tmp_path: Path,
+    prompts: Path,
+    *,
+    settings_values: dict[str, str] | None = None,
+    base_url: str = BASE,
+    **ivr_values: str,
+) -> Iterator[Voice]:
+    settings = make_settings(tmp_path, **(settings_values or {}))
     values = {"SAHAY_COUNSELLOR_NUMBERS": COUNSELLORS, "SAHAY_IVR_PROMPTS_DIR": str(prompts)}
     values.update(ivr_values)
     ivr = IvrSettings(**values)  # type: ignore[arg-type]
@@ -55,7 +62,7 @@ def make_voice(tmp_path: Path, prompts: Path, **ivr_values: str) -> Iterator[Voi
     app = create_app(settings)
     app.dependency_overrides[get_rasa] = lambda: rasa
     app.dependency_overrides[get_ivr_settings] = lambda: ivr
-    with TestClient(app, base_url=BASE) as client:
+    with TestClient(app, base_url=base_url, follow_redirects=False) as client:
         yield Voice(client=client, settings=settings, ivr=ivr, rasa=rasa)
 
 
@@ -72,6 +79,7 @@ class Caller:
     number: str = "+919812300001"
     sid: str = field(default_factory=lambda: "CA" + secrets.token_hex(16))
     answers: list[ElementTree.Element] = field(default_factory=list)
+    base: str = BASE  # the address Twilio signs for (PUBLIC_URL when set)
 
     def post(self, path: str, **fields: str) -> ElementTree.Element:
         form = {
@@ -82,7 +90,7 @@ class Caller:
             "CallStatus": "in-progress",
             **fields,
         }
-        response = post_signed(self.voice.client, f"{BASE}{path}", form)
+        response = post_signed(self.voice.client, f"{self.base}{path}", form)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/xml")
         root = ElementTree.fromstring(response.text)
@@ -103,7 +111,7 @@ class Caller:
 
     def hang_up(self) -> int:
         form = {"CallSid": self.sid, "From": self.number, "CallStatus": "completed"}
-        return post_signed(self.voice.client, f"{BASE}/twilio/voice/status", form).status_code
+        return post_signed(self.voice.client, f"{self.base}/twilio/voice/status", form).status_code
 
 
 @pytest.fixture

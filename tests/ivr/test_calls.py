@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.core.deps import get_rasa
+from bot.handoff.service import request_handoff
 from bot.main import create_app
 from bot.rasa_client import BotReply
 from bot.storage.crypto import decrypt
+from bot.storage.db import session_scope
+from bot.storage.models import Contact, Conversation
 from ivr.config import get_ivr_settings
 from tests.conftest import post_signed
+from tests.gateway.conftest import RecordingRasa
 from tests.ivr.conftest import BASE, Caller, Voice, gathers, make_voice, spoken
 
 
@@ -325,3 +332,94 @@ def test_counsellor_mode_dial(tmp_path, prompts_dir, mode: str) -> None:  # type
         root = caller.press("3")
         assert root.find("Dial/Number").text == "+911100000001"
         assert voice.query("SELECT priority FROM handoffs") == [("normal",)]
+
+
+# --- speech through Rasa: voice replies, and what Rasa's actions ask for -------------------
+
+
+@dataclass
+class ActingRasa(RecordingRasa):
+    """A stand-in Rasa whose turn also does what an action would (queue, change language)."""
+
+    database_url: str = ""
+    handoff: str | None = None  # priority of the handoff the turn queues, like the actions do
+    language: str | None = None  # the language the turn remembers, like action_choose_language
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
+        replies = super().send(sender=sender, text=text, metadata=metadata)
+        with session_scope(self.database_url) as session:
+            contact = session.scalars(select(Contact).where(Contact.phone_key == sender)).one()
+            if self.language:
+                contact.preferred_language = self.language
+            if self.handoff:
+                conversation = session.scalars(
+                    select(Conversation)
+                    .where(Conversation.contact_id == contact.id)
+                    .order_by(Conversation.id.desc())
+                ).first()
+                assert conversation is not None
+                reason = "nlu:suicide" if self.handoff == "urgent" else "request_human"
+                request_handoff(
+                    session=session,
+                    conversation=conversation,
+                    priority=self.handoff,
+                    reason=reason,
+                    actor="bot",
+                )
+        return replies
+
+
+@pytest.fixture
+def acting(voice: Voice) -> Caller:
+    rasa = ActingRasa(database_url=voice.settings.database_url)
+    voice.client.app.dependency_overrides[get_rasa] = lambda: rasa  # type: ignore[attr-defined]
+    return Caller(Voice(client=voice.client, settings=voice.settings, ivr=voice.ivr, rasa=rasa))
+
+
+def test_asking_rasa_for_a_person_puts_the_caller_in_the_queue(acting: Caller) -> None:
+    rasa: ActingRasa = acting.voice.rasa  # type: ignore[assignment]
+    rasa.replies = [BotReply("आपको अपनी बात दोबारा नहीं बतानी पड़ेगी।")]
+    rasa.handoff = "normal"
+    acting.call()
+    acting.press("2")  # Hindi
+    root = acting.say("मुझे किसी इंसान से बात करनी है")
+    said = spoken(root)
+    assert said.index("दोबारा नहीं बतानी") < said.index("लाइन पर बने रहिए")
+    assert root.find("Enqueue").text == "sahay-hi"  # type: ignore[union-attr]
+    assert acting.voice.query("SELECT priority, reason FROM handoffs") == [
+        ("normal", "request_human")
+    ]
+
+
+def test_rasas_own_crisis_intent_on_a_call_dials_a_human_at_once(acting: Caller) -> None:
+    rasa: ActingRasa = acting.voice.rasa  # type: ignore[assignment]
+    rasa.replies = [BotReply("Your life matters. Tele-MANAS is free on 1 4 4 1 6.")]
+    rasa.handoff = "urgent"
+    acting.call()
+    acting.press("1")
+    root = acting.say("everything feels pointless lately")  # no phrase rule fires
+    assert root.find("Dial/Number").text == "14416"  # type: ignore[union-attr]
+    assert "Your life matters" in spoken(root)
+    assert acting.voice.query("SELECT outcome FROM ivr_calls") == [("crisis",)]
+
+
+def test_a_language_chosen_in_words_is_spoken_from_then_on(acting: Caller) -> None:
+    rasa: ActingRasa = acting.voice.rasa  # type: ignore[assignment]
+    rasa.replies = [BotReply("ঠিক আছে, এখন থেকে আপনার সাথে বাংলায় কথা বলব।")]
+    rasa.language = "bn"
+    acting.call()
+    acting.press("1")  # English first
+    root = acting.say("please speak Bangla")
+    [gather] = gathers(root)
+    assert gather.get("language") == "bn-IN"
+    assert {say.get("language") for say in gather.iter("Say")} == {"bn-IN"}
+    assert acting.voice.query("SELECT language FROM ivr_calls") == [("bn",)]
+
+
+def test_the_gateways_own_replies_on_a_call_are_their_voice_variations(caller: Caller) -> None:
+    caller.voice.rasa.down = True
+    caller.call()
+    caller.press("1")
+    said = spoken(caller.say("I need help with my wages"))
+    assert "Sahay has a technical problem" in said  # voice/en.yml, not the written reply
+    assert "1 4 4 1 6" in said and "Your message is saved" not in said

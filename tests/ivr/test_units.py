@@ -23,6 +23,10 @@ def test_every_language_has_a_voice_row_and_the_keypad_only_ones_are_known() -> 
     for voice in VOICES.values():
         if voice.speaks:
             assert voice.say_locale == f"{voice.language}-IN"
+            # A Google voice speaks its own locale only; Polly.Aditi both en-IN and hi-IN.
+            assert voice.say_voice == "Polly.Aditi" or str(voice.say_voice).startswith(
+                f"Google.{voice.say_locale}-"
+            )
         else:
             assert voice.espeak_voice
 

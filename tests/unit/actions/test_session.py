@@ -64,11 +64,39 @@ def test_metadata_language_used_when_nothing_was_chosen() -> None:
 
 def test_unchanged_slots_are_not_set_again() -> None:
     tracker = make_tracker(
-        slots={"language": "gu", "channel": "simulator"},
+        slots={"language": "gu", "channel": "simulator", "voice_call": False},
         metadata={"channel": "simulator", "language": "gu"},
     )
     _, events = run(ActionSyncContext(), tracker)
     assert events == []
+
+
+def test_a_phone_call_turns_on_the_voice_variations_and_a_message_turns_them_off() -> None:
+    on_call = make_tracker(
+        slots={"language": "bn", "channel": "whatsapp", "voice_call": False},
+        metadata={"channel": "voice", "language": "bn"},
+    )
+    _, events = run(ActionSyncContext(), on_call)
+    assert events == [SlotSet("channel", "voice"), SlotSet("voice_call", True)]
+
+    back = make_tracker(
+        slots={"language": "bn", "channel": "voice", "voice_call": True},
+        metadata={"channel": "whatsapp", "language": "bn"},
+    )
+    _, events = run(ActionSyncContext(), back)
+    assert events == [SlotSet("channel", "whatsapp"), SlotSet("voice_call", False)]
+
+    unknown = make_tracker(slots={"voice_call": True}, metadata={"language": "bn"})
+    _, events = run(ActionSyncContext(), unknown)
+    assert SlotSet("voice_call", False) not in events  # no channel said: nothing changes
+
+
+def test_a_session_started_on_a_call_is_a_voice_call(app_database: str) -> None:
+    tracker = make_tracker(
+        slots={"language": "ta", "session_started_metadata": {"channel": "voice"}}
+    )
+    _, events = run(ActionSessionStart(), tracker)
+    assert SlotSet("voice_call", True) in events
 
 
 def test_erasure_deletes_the_contact_and_confirms(app_database: str) -> None:
