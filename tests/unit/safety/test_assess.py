@@ -30,6 +30,11 @@ def _rules_loaded() -> None:
         ("the agent took my passport and won't let me go", "danger", "en.danger.confined", "en"),
         ("he beats me", "danger", "en.danger.beaten", "en"),
         ("நான் தற்கொலை பண்ணப் போறேன்", "suicide", "ta.suicide.explicit_word", "ta"),
+        # Missed until 2026-11-25, found by the developers of the voice-note and safety work.
+        ("मैं अपनी जान देना चाहता हूँ", "suicide", "hi.suicide.jaan_de_dunga", "hi"),
+        ("main apni jaan dena chahti hun", "suicide", "hi.suicide.jaan_de_dunga", "hi"),
+        ("ମୁଁ କାଲି ସକାଳ ଆଉ ଦେଖିବାକୁ ଚାହୁଁନି", "suicide", "or.suicide.banchibaku_ichha_nahi", "or"),
+        ("en phone pudungitanga", "danger", "ta.danger.passport_eduthutan", "ta"),
     ],
 )
 def test_flags_crisis_with_category_rule_and_language(
