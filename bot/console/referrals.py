@@ -15,12 +15,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.console.audit import record
 from bot.console.deps import ApiViewerDep, ConsoleSettingsDep, PageViewerDep, SigningKeyDep, Viewer
 from bot.console.referral_panel import READERS
 from bot.console.rendering import page
 from bot.core.deps import SettingsDep
+from bot.handoff.queue import visible_to
 from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.referrals.fhir import NoRecordConsent, export_bundle
 from bot.referrals.indicators import (
@@ -35,7 +37,7 @@ from bot.referrals.models import Referral
 from bot.referrals.service import create_referral, move_referral, record_consent
 from bot.referrals.slip import render_slip
 from bot.storage.db import session_scope
-from bot.storage.models import Contact, Conversation
+from bot.storage.models import Contact, Conversation, Handoff
 
 api_router = APIRouter()
 pages_router = APIRouter()
@@ -67,6 +69,8 @@ class NewReferral(BaseModel):
     """What a counsellor fills in to refer someone."""
 
     kind: ReferralKind
+    # The person agreed to be referred (as the console's form asks): never without it.
+    person_agreed: Literal[True]
     reason: str = Field(min_length=1, max_length=128)
     priority: Literal["urgent", "high", "normal"] = "normal"
     consent_followup: bool = False
@@ -98,6 +102,30 @@ def _out(referral: Referral, **extra: Any) -> ReferralOut:
 def _reader(viewer: Viewer) -> None:
     if viewer.role not in READERS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "referrals are for counsellors")
+
+
+def _sees_person(session: Session, viewer: Viewer, contact_id: int) -> None:
+    """404 unless the viewer may see a case of this person (supervisors see every case).
+
+    The same rule as the queue's: a person's records are for the counsellors working
+    their case, not for anyone with an account.
+    """
+    visible = session.scalar(
+        select(Handoff.id)
+        .join(Conversation, Handoff.conversation_id == Conversation.id)
+        .where(Conversation.contact_id == contact_id, visible_to(viewer.counsellor))
+        .limit(1)
+    )
+    if visible is None:
+        record(
+            session=session,
+            actor=viewer.counsellor.username,
+            action="person.denied",
+            target_type="contact",
+            target_id=contact_id,
+        )
+        session.commit()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person among your cases")
 
 
 def _visible(viewer: Viewer, referral: Referral) -> bool:
@@ -144,6 +172,7 @@ def create_from_console(
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation")
+        _sees_person(session, viewer, conversation.contact_id)
         referral = create_referral(
             session=session,
             conversation=conversation,
@@ -192,6 +221,8 @@ def change_state(
     _reader(viewer)
     with session_scope(settings.database_url) as session:
         referral = session.get(Referral, referral_id)
+        if referral is not None:
+            _sees_person(session, viewer, referral.contact_id)
         if referral is None or not _visible(viewer, referral):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such referral")
         try:
@@ -229,6 +260,7 @@ def consent_to_share(
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person")
+        _sees_person(session, viewer, contact_id)
         consent = record_consent(
             session=session,
             contact=contact,
@@ -252,6 +284,7 @@ def fhir_export(contact_id: int, viewer: ApiViewerDep, settings: SettingsDep) ->
     """A FHIR R4 Bundle; 403 when the person has not agreed to their records travelling."""
     _reader(viewer)
     with session_scope(settings.database_url) as session:
+        _sees_person(session, viewer, contact_id)
         try:
             bundle = export_bundle(session=session, contact_id=contact_id)
         except NoRecordConsent as error:

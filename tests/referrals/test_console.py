@@ -40,7 +40,12 @@ def test_a_counsellor_refers_sends_the_slip_and_moves_it(
 
     created = console.client.post(
         f"/api/conversations/{conversation_id}/referrals",
-        json={"kind": "wages", "reason": "unpaid wages", "consent_followup": True},
+        json={
+            "kind": "wages",
+            "reason": "unpaid wages",
+            "consent_followup": True,
+            "person_agreed": True,
+        },
         headers=auth,
     )
     assert created.status_code == 201, created.text
@@ -71,7 +76,7 @@ def test_fhir_export_is_refused_without_consent_and_given_with_it(console: Conso
     )
     console.client.post(
         f"/api/conversations/{conversation_id}/referrals",
-        json={"kind": "legal_aid", "reason": "legal help"},
+        json={"kind": "legal_aid", "reason": "legal help", "person_agreed": True},
         headers=auth,
     )
     refused = console.client.get(f"/api/contacts/{contact_id}/fhir", headers=auth)
@@ -104,7 +109,7 @@ def test_indicators_are_for_supervisors_and_the_partner_csv_has_no_numbers(
     conversation_id, _ = conversation_of(console, make_case(console, phone="+919800033333"))
     console.client.post(
         f"/api/conversations/{conversation_id}/referrals",
-        json={"kind": "shelter", "reason": "needs a safe place"},
+        json={"kind": "shelter", "reason": "needs a safe place", "person_agreed": True},
         headers=auth,
     )
     sign_in(console.client, "asha")
@@ -129,7 +134,7 @@ def test_the_case_summary_lists_the_referral(console: Console) -> None:
     conversation_id, _ = conversation_of(console, handoff_id)
     console.client.post(
         f"/api/conversations/{conversation_id}/referrals",
-        json={"kind": "wages", "reason": "unpaid wages"},
+        json={"kind": "wages", "reason": "unpaid wages", "person_agreed": True},
         headers=auth,
     )
     summary = console.client.get(f"/api/cases/{handoff_id}/summary", headers=auth).json()
@@ -139,3 +144,33 @@ def test_the_case_summary_lists_the_referral(console: Console) -> None:
     assert section["items"][0]["value"].startswith("sent")
     with session_scope(console.url) as session:
         assert session.scalars(select(Handoff)).first() is not None
+
+
+def test_the_api_refers_only_people_of_the_viewers_cases_and_only_with_consent(
+    console: Console,
+) -> None:
+    counsellor(console, "asha")  # speaks Bengali
+    counsellor(console, "tara", languages=("ta",))
+    conversation_id, contact_id = conversation_of(
+        console, make_case(console, phone="+919800055555")
+    )
+    asha, tara = token(console.client, "asha"), token(console.client, "tara")
+    body = {"kind": "wages", "reason": "unpaid wages"}
+    without = console.client.post(
+        f"/api/conversations/{conversation_id}/referrals", json=body, headers=asha
+    )
+    assert without.status_code == 422
+    body["person_agreed"] = True
+    stranger = console.client.post(
+        f"/api/conversations/{conversation_id}/referrals", json=body, headers=tara
+    )
+    assert stranger.status_code == 404
+    assert console.client.get(f"/api/contacts/{contact_id}/fhir", headers=tara).status_code == 404
+    made = console.client.post(
+        f"/api/conversations/{conversation_id}/referrals", json=body, headers=asha
+    )
+    assert made.status_code == 201
+    moved = console.client.post(
+        f"/api/referrals/{made.json()['id']}/state", json={"state": "closed"}, headers=tara
+    )
+    assert moved.status_code == 404
