@@ -86,7 +86,7 @@ def start_screening_in_hindi(helpline: Helpline, sender: str) -> None:
 
 
 def test_the_hindi_exit_word_mid_screening(helpline: Helpline) -> None:
-    sender = "+919877700001"
+    sender = "+919876500001"
     start_screening_in_hindi(helpline, sender)
     refer(helpline, sender)
     assert followup_statuses(helpline, sender) == {"due"}
@@ -105,7 +105,7 @@ def test_the_hindi_exit_word_mid_screening(helpline: Helpline) -> None:
 
 
 def test_a_secret_exit_word_set_earlier_works_the_same(helpline: Helpline) -> None:
-    sender = "+919877700002"
+    sender = "+919876500002"
     replies(helpline, sender, "नमस्ते")
     replies(helpline, sender, "2")
     assert replies(helpline, sender, "/set_safe_word")  # as the safety menu's option 1 sends
@@ -124,7 +124,7 @@ def test_a_secret_exit_word_set_earlier_works_the_same(helpline: Helpline) -> No
 
 
 @pytest.mark.parametrize(
-    ("sender", "choice", "language"), [("+919877700003", "2", "hi"), ("+919877700004", "3", "bn")]
+    ("sender", "choice", "language"), [("+919876500003", "2", "hi"), ("+919876500004", "3", "bn")]
 )
 def test_a_whole_conversation_in_discreet_mode_keeps_every_first_line_clean(
     helpline: Helpline, sender: str, choice: str, language: str
