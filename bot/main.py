@@ -16,6 +16,7 @@ from bot import health, safety
 from bot.channels import whatsapp
 from bot.console import api as console_api
 from bot.console import views as console_views
+from bot.core import changes
 from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
 from bot.rasa_client import RasaClient
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.database_url)
+        changes.feed.configure(settings.redis_url)
         # Load and compile the crisis rules now: a broken rules file must stop the start,
         # not surface on the first person in crisis.
         safety.warm_up()
