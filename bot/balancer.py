@@ -93,8 +93,8 @@ class Balancer:
         await asyncio.gather(*(probe(upstream) for upstream in self.upstreams))
 
     async def health_loop(self, client: httpx.AsyncClient) -> None:
-        """Probe the replicas once an interval, for ever."""
-        while True:
+        """Probe the replicas once an interval, for ever (never, without a health path)."""
+        while self.health_path:
             await self.check(client)
             await asyncio.sleep(self.interval)
 
