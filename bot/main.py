@@ -21,6 +21,7 @@ from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
 from bot.rasa_client import RasaClient
 from bot.referrals.followups import FollowupScheduler
+from bot.routing.retry import RetryScheduler
 from bot.simulator import router as simulator
 from bot.storage.db import migrate, session_scope
 from ivr import router as voice
@@ -67,10 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper = asyncio.create_task(_sweep_abandoned_handoffs(settings))
         followups = FollowupScheduler(settings=settings)
         followups.start()
+        retries = RetryScheduler(settings=settings, rasa=app.state.rasa)
+        retries.start()
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
         sweeper.cancel()
         followups.stop()
+        retries.stop()
         app.state.rasa.close()
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)

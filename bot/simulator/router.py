@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.routing.service import InboundMessage, handle_inbound
@@ -65,7 +65,9 @@ def simulator_outbox(
             .where(
                 Contact.phone_key == key,
                 Message.direction == "out",
-                Message.author != "bot",
+                # The page shows the bot's direct answers itself; late ones (a retry
+                # after Rasa was down) come through here like a counsellor's.
+                or_(Message.author != "bot", Message.delivery_status != "replied"),
                 Message.id > after,
             )
             .order_by(Message.id)
