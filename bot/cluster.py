@@ -50,6 +50,9 @@ class Topology:
     rasa_ports: list[int]
     action_port: int
     host: str = "127.0.0.1"
+    # Where the action server itself listens, when something (a proxy) stands at
+    # action_port in front of it; None: at action_port.
+    action_listen_port: int | None = None
 
     @classmethod
     def around(cls, settings: Settings, *, gateways: int = 2, rasas: int = 2) -> Topology:
@@ -105,8 +108,10 @@ def cluster_commands(settings: Settings, topology: Topology) -> list[ServiceComm
         }
     )
     commands: list[ServiceCommand] = []
-    by_name = {c.name: c for c in service_commands(shared)}
-    commands.append(by_name["actions"])
+    listen = shared.model_copy(
+        update={"action_server_port": topology.action_listen_port or topology.action_port}
+    )
+    commands.append({c.name: c for c in service_commands(listen)}["actions"])
     for index, port in enumerate(topology.rasa_ports, start=1):
         replica = shared.model_copy(update={"rasa_port": port})
         rasa = {c.name: c for c in service_commands(replica)}["rasa"]

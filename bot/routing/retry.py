@@ -46,6 +46,7 @@ RECEIVED = "received"
 PENDING = "pending_rasa"
 RETRYING = "retrying"
 ANSWERED = "answered"
+ANSWERED_LATE = "answered_late"  # by a retry, after the fallback
 HANDED_OVER = "handed_over"
 # Turns still "received" after this long never concluded: their replica or database went.
 STUCK_AFTER = dt.timedelta(seconds=60)
@@ -342,7 +343,7 @@ def _deliver(
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             return  # erased meanwhile
-        status = ANSWERED
+        status = ANSWERED_LATE
         try:
             for reply in replies:
                 if reply.text:

@@ -126,7 +126,7 @@ def test_rasa_down_fallback_in_language_then_answered_once_when_back(app_for, tw
     assert [t["text"] for t in rasa.turns] == [HINDI]
     assert [r["Body"] for r in twilio.requests] == ["Namaste from Sahay"]
     assert twilio.requests[0]["To"] == "whatsapp:+919800000011"
-    assert statuses(settings) == ["answered"]
+    assert statuses(settings) == ["answered_late"]
 
     again = retry_pending(settings=settings, rasa=rasa)
     assert again.answered == 0 and len(rasa.turns) == 1 and len(twilio.requests) == 1
@@ -160,7 +160,7 @@ def test_later_messages_wait_behind_earlier_ones_in_order(app_for, twilio) -> No
         "first: I need help with my ration card",
         "second: and my wages",
     ]
-    assert statuses(settings) == ["answered", "answered"]
+    assert statuses(settings) == ["answered_late", "answered_late"]
 
 
 def test_a_message_pending_too_long_goes_to_a_counsellor(app_for) -> None:  # type: ignore[no-untyped-def]
