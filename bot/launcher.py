@@ -78,6 +78,9 @@ def service_environment(settings: Settings) -> dict[str, str]:
             **lock_store_environment(settings.redis_url),
         }
     )
+    # Rasa holds a person's lock this long at most: a replica killed mid-turn blocks that
+    # person until then (Rasa's default is 60 s; no healthy turn takes this long).
+    env.setdefault("TICKET_LOCK_LIFETIME", "30")
     env.pop("VIRTUAL_ENV", None)
     return env
 

@@ -21,8 +21,10 @@ database went away before the answer was stored) are picked up the same way.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -378,11 +380,23 @@ def rasa_lock_probe(redis_url: str) -> Callable[[str], bool] | None:
 
     def busy(sender: str) -> bool:
         try:
-            return bool(client.exists(f"sahay:lock:{sender}"))
+            stored = client.get(f"sahay:lock:{sender}")
         except redis.RedisError:
             return False
+        return stored is not None and _unexpired_ticket(stored)
 
     return busy
+
+
+def _unexpired_ticket(stored: bytes) -> bool:
+    """Whether Rasa's serialised TicketLock holds a ticket that has not expired (a replica
+    killed mid-turn leaves its ticket behind until it expires)."""
+    try:
+        tickets = json.loads(stored).get("tickets") or []
+        now = time.time()
+        return any(json.loads(ticket).get("expires", 0) > now for ticket in tickets)
+    except (ValueError, AttributeError, TypeError):
+        return True  # unreadable: assume Rasa is busy, look again next pass
 
 
 class RetryScheduler:

@@ -64,9 +64,11 @@ class PrivatePostgres:
         )
 
     def start(self) -> None:
+        # fsync off is safe against a stopped server (the OS keeps what was written);
+        # synchronous_commit stays on, or a stop would lose acknowledged commits.
         options = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c fsync=off -c full_page_writes=off "
             "-c max_connections=200"
         )
         self._ctl("-o", options, "-l", str(self.data.parent / "postgres.log"), "-w", "start")

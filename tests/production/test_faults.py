@@ -49,7 +49,7 @@ ORDINARY = [
     "what is e-Shram",
 ]
 CRISIS = "I want to kill myself"
-SETTLE_SECONDS = 60.0
+SETTLE_SECONDS = 75.0
 REPORT: dict[str, dict[str, object]] = {}
 
 
@@ -133,7 +133,12 @@ def running(
         # The delay proxy stands at the action server's address, the server behind it.
         proxy = DelayProxy(f"http://127.0.0.1:{topology.action_listen_port}", topology.action_port)
         proxy.server.start()
-        cluster = start_cluster(settings, topology, log_dir=tmp / "logs")
+        # A killed replica's lock on a person expires sooner than in production.
+        os.environ["TICKET_LOCK_LIFETIME"] = "15"
+        try:
+            cluster = start_cluster(settings, topology, log_dir=tmp / "logs")
+        finally:
+            del os.environ["TICKET_LOCK_LIFETIME"]
         try:
             if not wait_until_ready(cluster, timeout=240):
                 logs = "\n".join(
@@ -289,6 +294,7 @@ def figures(running: Running, burst: Burst, final: dict[str, str]) -> dict[str, 
         "crisis_messages": len(crisis_sids),
         "crisis_replies_sent": len(crisis_answered),
         "http_errors": len(burst.errors),
+        "statuses": dict(Counter(final.values())),
     }
 
 
@@ -308,11 +314,11 @@ def test_a_rasa_replica_killed_during_a_burst(running: Running) -> None:
     started = time.monotonic()
     burst = send_burst(
         running,
-        people=12,
-        messages_each=3,
-        crisis_every=6,
+        people=10,
+        messages_each=2,
+        crisis_every=5,
         during=lambda: running.cluster.kill("rasa-1"),
-        after_messages=10,
+        after_messages=6,
     )
     running.cluster.restart("rasa-1")  # as a supervisor (or Kubernetes) would
     final = settle(running, burst)
