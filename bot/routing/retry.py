@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 from sqlalchemy import or_, select, update
@@ -380,7 +380,7 @@ def rasa_lock_probe(redis_url: str) -> Callable[[str], bool] | None:
 
     def busy(sender: str) -> bool:
         try:
-            stored = client.get(f"sahay:lock:{sender}")
+            stored = cast(bytes | None, client.get(f"sahay:lock:{sender}"))
         except redis.RedisError:
             return False
         return stored is not None and _unexpired_ticket(stored)
