@@ -19,6 +19,7 @@ from bot.console import views as console_views
 from bot.core import changes
 from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
+from bot.privacy import retention
 from bot.rasa_client import RasaClient
 from bot.referrals.followups import FollowupScheduler
 from bot.routing.retry import RetryScheduler
@@ -51,6 +52,17 @@ async def _sweep_abandoned_handoffs(settings: Settings) -> None:
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
 
+async def _retention_schedule(settings: Settings) -> None:
+    """Every few hours, delete what is past the retention period (bot.privacy.retention)."""
+    while True:
+        await asyncio.sleep(retention.INTERVAL_SECONDS)
+        try:
+            report = await asyncio.to_thread(retention.run_retention, settings=settings)
+            log.info(report.describe())
+        except Exception:  # the schedule must never take the gateway down
+            log.exception("retention run failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: WhatsApp webhook, simulator, health; migrate the database."""
     settings = settings or get_settings()
@@ -66,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=settings.rasa_token
         )
         sweeper = asyncio.create_task(_sweep_abandoned_handoffs(settings))
+        retention_task = asyncio.create_task(_retention_schedule(settings))
         followups = FollowupScheduler(settings=settings)
         followups.start()
         retries = RetryScheduler(settings=settings, rasa=app.state.rasa)
@@ -73,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
         sweeper.cancel()
+        retention_task.cancel()
         followups.stop()
         retries.stop()
         app.state.rasa.close()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import Settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import open_handoff, request_handoff
+from bot.privacy.erasure import erase_tracker
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
 from bot.routing import spool
@@ -156,7 +157,9 @@ def _handle_stored(
     with session_scope(settings.database_url) as session:
         current = session.get(Conversation, conversation_id)
         if current is None:
-            # The person asked for erasure in this very turn: keep nothing of it.
+            # The person asked for erasure in this very turn: keep nothing of it, in
+            # Rasa's tracker store either (Rasa saved this turn before answering).
+            erase_tracker(settings=settings, phone_key=sender)
             return RoutingResult(replies=replies)
         if degraded:
             mark_pending(

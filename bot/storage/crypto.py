@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 def phone_key(phone: str, *, secret: str) -> str:
@@ -26,9 +27,18 @@ def normalise_address(address: str) -> str:
     return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
+OLD_KEYS_VARIABLE = "SAHAY_OLD_ENCRYPTION_KEYS"
+
+
 @lru_cache(maxsize=8)
-def _fernet(key: str) -> Fernet:
-    return Fernet(key.encode())
+def _fernet(key: str, old_keys: str = "") -> MultiFernet:
+    # Encrypts with the first key; decrypts with any (key rotation, see README).
+    keys = [key, *(k.strip() for k in old_keys.split(",") if k.strip())]
+    return MultiFernet([Fernet(k.encode()) for k in keys])
+
+
+def _old_keys(old_keys: str | None) -> str:
+    return os.environ.get(OLD_KEYS_VARIABLE, "") if old_keys is None else old_keys
 
 
 def encrypt(text: str, *, key: str) -> bytes:
@@ -36,9 +46,18 @@ def encrypt(text: str, *, key: str) -> bytes:
     return _fernet(key).encrypt(text.encode())
 
 
-def decrypt(token: bytes, *, key: str) -> str:
-    """Decrypt what `encrypt` produced; raises ValueError when the key does not fit."""
+def decrypt(token: bytes, *, key: str, old_keys: str | None = None) -> str:
+    """Decrypt what `encrypt` produced, under the data key or one of the earlier keys
+    (SAHAY_OLD_ENCRYPTION_KEYS); raises ValueError when none fits."""
     try:
-        return _fernet(key).decrypt(token).decode()
+        return _fernet(key, _old_keys(old_keys)).decrypt(token).decode()
+    except InvalidToken as error:
+        raise ValueError("cannot decrypt: wrong key or damaged data") from error
+
+
+def reencrypt(token: bytes, *, key: str, old_keys: str | None = None) -> bytes:
+    """The same content encrypted under the current data key (for key rotation)."""
+    try:
+        return _fernet(key, _old_keys(old_keys)).rotate(token)
     except InvalidToken as error:
         raise ValueError("cannot decrypt: wrong key or damaged data") from error

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.storage.conftest import database_url  # noqa: F401 - SQLite and PostgreSQL
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
