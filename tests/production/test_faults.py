@@ -33,12 +33,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.cluster import Cluster, Topology, start_cluster, wait_until_ready
-from bot.core.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT, Settings
 from bot.responses import get_catalogue
+from bot.storage.crypto import phone_key
 from tests.conftest import free_port, make_settings, post_signed, whatsapp_form
 from tests.fake_twilio import FakeTwilio, fake_twilio
 from tests.production.conftest import PrivatePostgres, PrivateRedis
 from tests.production.servers import ThreadServer
+from tests.production.test_tracker_privacy import converse_then_erase
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -93,6 +95,7 @@ class Running:
     actions: DelayProxy
     postgres: PrivatePostgres
     fallback: str
+    settings: Settings
     people: Iterator[int] = field(default_factory=lambda: iter(range(10_000)))
 
 
@@ -155,6 +158,7 @@ def running(
                 actions=proxy,
                 postgres=private_postgres,
                 fallback=get_catalogue().render("utter_service_unavailable", "en"),
+                settings=settings,
             )
         finally:
             cluster.stop()
@@ -358,6 +362,22 @@ def test_the_action_server_slower_than_the_deadline(running: Running) -> None:
     result = figures(running, burst, final)
     check("action server slower than the deadline", result, time.monotonic() - started)
     assert result["fallback_replies_while_degraded"]
+
+
+def test_postgres_tracker_holds_no_number_and_is_emptied_by_erasure(running: Running) -> None:
+    number = f"+9191{next(running.people):08d}"
+    key = phone_key(number, secret=running.settings.phone_hash_key)
+
+    def send(body: str) -> list[str]:
+        response = post_signed(
+            httpx, f"{running.url}/twilio/whatsapp", whatsapp_form(body, sender=number)
+        )
+        assert response.status_code == 200
+        return [
+            m.findtext("Body") or "" for m in ElementTree.fromstring(response.text).iter("Message")
+        ]
+
+    converse_then_erase(send, running.tracker_url, running.database_url, number, key)
 
 
 def _write_report() -> None:
