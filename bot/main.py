@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot import health, safety
 from bot.channels import whatsapp
@@ -21,6 +21,7 @@ from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
 from bot.privacy import retention
 from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter, ip_limit_middleware
 from bot.referrals.followups import FollowupScheduler
 from bot.routing.retry import RetryScheduler
 from bot.simulator import router as simulator
@@ -63,6 +64,30 @@ async def _retention_schedule(settings: Settings) -> None:
             log.exception("retention run failed")
 
 
+def security_headers(
+    settings: Settings,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Headers every answer carries (pages set their own Content-Security-Policy)."""
+    always = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if settings.public_url.startswith("https://"):
+        always["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    async def add_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in always.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return add_headers
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: WhatsApp webhook, simulator, health; migrate the database."""
     settings = settings or get_settings()
@@ -93,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.limiter = RateLimiter(settings.redis_url)
+    app.middleware("http")(ip_limit_middleware(settings, app.state.limiter))
+    app.middleware("http")(security_headers(settings))
     app.include_router(health.router)
     app.include_router(whatsapp.router)
     app.include_router(voice.router)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.twilio_auth import TwilioFormDep
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
+from bot.ratelimit import ThrottledRasa, sender_verdict
 from bot.routing.service import InboundMessage, handle_inbound
+from bot.storage.crypto import phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Message
 
@@ -52,10 +54,18 @@ def twiml_for(replies: list[BotReply]) -> str:
 
 @router.post("/whatsapp", summary="Twilio WhatsApp inbound message webhook")
 def whatsapp_webhook(
-    form: TwilioFormDep, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+    request: Request,
+    form: TwilioFormDep,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    catalogue: CatalogueDep,
 ) -> Response:
     """Answer a WhatsApp message with TwiML; a Twilio retry gets an empty answer."""
     inbound = inbound_from_form(form)
+    sender = phone_key(inbound.address, secret=settings.phone_hash_key)
+    if not sender_verdict(request, settings, sender).allowed:
+        # Over the sender's limit: stored and read for crisis, then queued, not dropped.
+        rasa = ThrottledRasa(rasa)  # type: ignore[assignment]
     result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
     return Response(content=twiml_for(result.replies), media_type="application/xml")
 

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     )
     rate_sender_per_minute: int = Field(20, alias="SAHAY_RATE_SENDER_PER_MINUTE", ge=0)
     rate_ip_per_minute: int = Field(120, alias="SAHAY_RATE_IP_PER_MINUTE", ge=0)
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        alias="SAHAY_TRUSTED_PROXIES",
+        description="comma-separated proxy addresses whose X-Forwarded-For is believed",
+    )
 
     @model_validator(mode="after")
     def _fill_defaults_and_refuse_placeholders(self) -> Settings:

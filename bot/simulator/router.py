@@ -11,13 +11,14 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
+from bot.ratelimit import sender_verdict
 from bot.routing.service import InboundMessage, handle_inbound
 from bot.storage.crypto import decrypt, phone_key
 from bot.storage.db import session_scope
@@ -91,9 +92,21 @@ def simulator_page(request: Request) -> HTMLResponse:
 
 @router.post("/messages", summary="Send a message as if from WhatsApp")
 def simulator_message(
-    message: SimulatorMessage, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+    request: Request,
+    message: SimulatorMessage,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    catalogue: CatalogueDep,
 ) -> list[SimulatorReply]:
     """Route the typed text exactly as a WhatsApp message and return the replies."""
+    sender = phone_key("sim:" + message.phone, secret=settings.phone_hash_key)
+    verdict = sender_verdict(request, settings, sender)
+    if not verdict.allowed:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many messages from this phone; try again in {verdict.retry_after} seconds",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
     inbound = InboundMessage(
         channel="simulator",
         address="sim:" + re.sub(r"[^0-9+]", "", message.phone),

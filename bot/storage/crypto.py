@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import unicodedata
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,7 +25,13 @@ def phone_key(phone: str, *, secret: str) -> str:
 def normalise_address(address: str) -> str:
     """Strip the channel prefix and spaces: 'whatsapp:+91 98...' and '+9198...' are one person."""
     _, _, number = address.strip().rpartition(":")
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    # Digits of any script count as their ASCII digit ('९' is '9'); look-alikes such as
+    # '²' are not digits of a number and are dropped.
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in number
+        if ch.isdecimal() or ch == "+"
+    )
 
 
 OLD_KEYS_VARIABLE = "SAHAY_OLD_ENCRYPTION_KEYS"
