@@ -134,6 +134,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/simulator")
 
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(_request: Request, _error: OverflowError) -> JSONResponse:
+        # An id or cursor past what the database's integers hold (found by schemathesis).
+        return JSONResponse({"detail": "a number in the request is out of range"}, 422)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
         # Same status as FastAPI's default, without echoing the (possibly personal) input.

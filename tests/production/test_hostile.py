@@ -21,6 +21,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 
 from bot.channels.whatsapp import inbound_from_form, twiml_for
+from bot.cli import add_counsellor
 from bot.core.deps import get_rasa
 from bot.main import create_app
 from bot.rasa_client import BotReply
@@ -30,7 +31,7 @@ from bot.storage.crypto import normalise_address, phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Message
 from tests.conftest import make_settings, post_signed, sign, whatsapp_form
-from tests.console.conftest import build, counsellor, make_case, sign_in, token
+from tests.console.conftest import PASSWORD, build, counsellor, make_case, sign_in, token
 from tests.gateway.conftest import RecordingRasa
 from tests.production.conftest import PrivateRedis
 
@@ -171,6 +172,21 @@ def test_bad_requests_each_get_their_own_clear_answer(
 
 
 @pytest.fixture(scope="module")
+def supervisor(gateway_app: tuple[TestClient, object]) -> dict[str, str]:
+    """A supervisor's bearer token, so that schemathesis reaches past the sign-in."""
+    client, app_settings = gateway_app
+    add_counsellor(
+        database_url=app_settings.database_url,  # type: ignore[attr-defined]
+        username="schemathesis",
+        name="Schemathesis",
+        role="supervisor",
+        languages=["en", "hi"],
+        password=PASSWORD,
+    )
+    return token(client, "schemathesis")
+
+
+@pytest.fixture(scope="module")
 def api_schema(gateway_app: tuple[TestClient, object]):  # type: ignore[no-untyped-def]
     client, _ = gateway_app
     # FastAPI writes OpenAPI 3.1, which schemathesis 3 reads behind this switch.
@@ -187,8 +203,10 @@ schema = schemathesis.from_pytest_fixture("api_schema")
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_schemathesis_finds_no_server_error(case: schemathesis.Case) -> None:
-    response = case.call()
+def test_schemathesis_finds_no_server_error(
+    case: schemathesis.Case, supervisor: dict[str, str]
+) -> None:
+    response = case.call(headers=supervisor)
     if case.path == "/readyz" and response.status_code == 503:
         # Its documented answer here: no Rasa runs beside this in-process gateway.
         assert response.json()["checks"]["database"] == "ok"
@@ -296,3 +314,12 @@ def test_rate_limits_are_shared_through_redis(private_redis: PrivateRedis) -> No
     assert [v.allowed for v in verdicts] == [True] * 4 + [False] * 2
     assert verdicts[-1].retry_after == 40
     assert RateLimiter("redis://127.0.0.1:1/0").hit("x", limit=1).allowed  # Redis down: open
+
+
+def test_numbers_past_the_databases_integers_are_a_422(
+    gateway_app: tuple[TestClient, object],
+) -> None:
+    client, _ = gateway_app
+    response = client.get("/simulator/outbox", params={"phone": "+919800000001", "after": 2**70})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "a number in the request is out of range"}
