@@ -17,7 +17,7 @@ UV          := $(shell command -v uv 2>/dev/null || echo "$(PY_BOOT) -m uv")
 PY_BOOT     := $(shell command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: help setup run shell test train validate lint format lock clean bench-nlu eval-nlu eval-safety eval-crisis-layers browser-deps domain
+.PHONY: help setup run run-prod fault-report shell test train validate lint format lock clean bench-nlu eval-nlu eval-safety eval-crisis-layers browser-deps domain
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ validate: setup domain ## Check training data and domain (rasa data validate)
 run: train ## Start Rasa, the action server and the gateway; open the printed simulator address
 	$(PY) -m bot.launcher
 
+run-prod: train ## Production shape here: 2 gateways + 2 Rasa behind balancers, PostgreSQL, Redis
+	$(PY) -m bot.cluster
+
 shell: train ## Talk to the bot in the terminal (through the gateway, like WhatsApp)
 	$(PY) -m bot.shell
 
@@ -75,6 +78,9 @@ eval-nlu: train ## Score the model on the held-out tests/nlu files -> docs/nlu-r
 
 bench-nlu: train ## Latency of /model/parse over the held-out files -> docs/nlu-bench.md
 	$(PY) scripts/bench_nlu.py --model $(MODEL) --tests tests/nlu --out docs/nlu-bench.md
+
+fault-report: train ## Kill a Rasa replica, stop PostgreSQL, slow the action server -> docs/fault-report.md
+	SAHAY_FAULT_REPORT=docs/fault-report.md $(PY) -m pytest tests/production/test_faults.py -q -s -p no:cacheprovider
 
 eval-safety: setup ## Crisis detector recall and false positives -> docs/safety-report.md
 	$(PY) -m bot.safety.evaluate --out docs/safety-report.md

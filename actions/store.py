@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from bot.contact_safety.service import apply_command, is_abusive
 from bot.core.config import get_settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import request_handoff
+from bot.privacy.erasure import erase_in_app
 from bot.screening.records import add_results
 from bot.storage.db import session_scope
 from bot.storage.models import BotSession, Contact, Conversation
@@ -27,12 +28,13 @@ def record_session_start(*, sender_key: str, channel: str | None, language: str 
 
 
 def erase_contact(*, sender_key: str) -> None:
-    """Delete the contact whose keyed hash is `sender_key`, with all their conversations."""
+    """Delete the contact whose keyed hash is `sender_key`, with all their conversations.
+
+    Rasa's tracker store is erased by the gateway once this turn is over (Rasa saves the
+    turn's events after the action, so deleting them from here would not last).
+    """
     with session_scope(get_settings().database_url) as session:
-        contact = session.scalar(select(Contact).where(Contact.phone_key == sender_key))
-        if contact is not None:
-            session.delete(contact)
-        session.execute(delete(BotSession).where(BotSession.sender_key == sender_key))
+        erase_in_app(session=session, phone_key=sender_key, actor="person")
 
 
 def remember_language(*, sender_key: str, language: str) -> None:

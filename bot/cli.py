@@ -1,6 +1,6 @@
 """Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password|phone`,
 `sahay services import|list`, `sahay followups run`, `sahay templates build`,
-`sahay media purge`.
+`sahay media purge`, `sahay privacy export|erase|rotate-keys`, `sahay retention run`.
 
     python -m bot.cli counsellors add asha --name "Asha Das" --role counsellor --languages bn,hi
     python -m bot.cli counsellors phone asha --number +919812345678
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from bot.core.config import get_settings
 from bot.knowledge.service_store import directory, import_services
 from bot.language import LANGUAGES
 from bot.referrals.followups import describe, run_due_followups
+from bot.storage.crypto import phone_key
 from bot.storage.db import migrate, session_scope
 from bot.storage.models import Counsellor
 
@@ -150,6 +152,41 @@ def _run_templates(args: argparse.Namespace) -> str:
     )
 
 
+def _run_privacy(args: argparse.Namespace) -> str:
+    from bot.privacy.erasure import erase_everywhere
+    from bot.privacy.export import NotFound, export_person
+    from bot.privacy.keys import rotate_keys
+    from bot.privacy.retention import run_retention
+
+    settings = get_settings()
+    if args.group == "retention":
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        return run_retention(settings=settings, now=now).describe()
+    if args.command == "export":
+        try:
+            document = export_person(settings=settings, phone=args.phone, actor="cli")
+        except NotFound as error:
+            raise CommandError(str(error)) from error
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        if args.out:
+            Path(args.out).write_text(text + "\n")
+            Path(args.out).chmod(0o600)
+            return f"exported to {args.out}"
+        return text
+    if args.command == "erase":
+        erasure = erase_everywhere(
+            settings=settings,
+            phone_key=phone_key(args.phone, secret=settings.phone_hash_key),
+            actor="cli",
+        )
+        if not erasure.contact and not erasure.tracker_events:
+            raise CommandError("no record of this number")
+        tracker = erasure.tracker_error or f"{erasure.tracker_events} tracker event(s)"
+        return f"erased: {erasure.conversations} conversation(s), {tracker}"
+    rotation = rotate_keys(settings=settings)
+    return "re-encrypted: " + ", ".join(f"{t} {n}" for t, n in rotation.rows.items())
+
+
 def _run(args: argparse.Namespace) -> str:
     if args.group == "templates":
         return _run_templates(args)
@@ -160,6 +197,8 @@ def _run(args: argparse.Namespace) -> str:
 
         with session_scope(database_url) as session:
             return f"deleted {purge_expired_media(session=session)} expired media item(s)"
+    if args.group in ("privacy", "retention"):
+        return _run_privacy(args)
     if args.group == "services":
         return _run_services(args, database_url)
     if args.group == "followups":
@@ -269,6 +308,21 @@ def parser() -> argparse.ArgumentParser:
     media.add_subparsers(dest="command", required=True).add_parser(
         "purge", help="delete media kept past SAHAY_MEDIA_RETENTION_DAYS (for cron)"
     )
+    privacy = groups.add_parser("privacy", help="a person's data: export, erase; key rotation")
+    privacy_commands = privacy.add_subparsers(dest="command", required=True)
+    export = privacy_commands.add_parser("export", help="everything held about a number, as JSON")
+    export.add_argument("phone", help="the person's number, e.g. +919812345678")
+    export.add_argument("--out", help="write to this file (mode 600) instead of printing")
+    privacy_commands.add_parser(
+        "erase", help="delete a number's records here and in Rasa's tracker store"
+    ).add_argument("phone")
+    privacy_commands.add_parser(
+        "rotate-keys", help="re-encrypt everything under SAHAY_ENCRYPTION_KEY"
+    )
+    retention = groups.add_parser("retention", help="delete conversations past retention")
+    retention.add_subparsers(dest="command", required=True).add_parser(
+        "run", help="delete closed conversations older than SAHAY_RETENTION_DAYS"
+    ).add_argument("--now", help="ISO time to act as now (for tests)")
     return top
 
 

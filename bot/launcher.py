@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.core.addresses import for_rasa, redis_address
 from bot.core.config import PROJECT_ROOT, Settings, get_settings
 
 STOP_GRACE_SECONDS = 10.0
@@ -37,6 +38,28 @@ def tracker_dialect(url: str) -> str:
     return url.split("://", 1)[0].split("+", 1)[0]
 
 
+def lock_store_environment(redis_url: str) -> dict[str, str]:
+    """endpoints.yml's lock store: Redis when REDIS_URL is set, in memory otherwise."""
+    if not redis_url:
+        return {
+            "LOCK_STORE_TYPE": "in_memory",
+            "LOCK_STORE_HOST": "",
+            "LOCK_STORE_PORT": "6379",
+            "LOCK_STORE_DB": "0",
+            "LOCK_STORE_PASSWORD": "",
+            "LOCK_STORE_PREFIX": "",
+        }
+    address = redis_address(redis_url)
+    return {
+        "LOCK_STORE_TYPE": "redis",
+        "LOCK_STORE_HOST": address.host,
+        "LOCK_STORE_PORT": str(address.port),
+        "LOCK_STORE_DB": str(address.db),
+        "LOCK_STORE_PASSWORD": address.password,
+        "LOCK_STORE_PREFIX": "sahay",
+    }
+
+
 def service_environment(settings: Settings) -> dict[str, str]:
     """The environment every process gets: the settings, resolved, as variables."""
     env = dict(os.environ)
@@ -49,10 +72,15 @@ def service_environment(settings: Settings) -> dict[str, str]:
         {
             # endpoints.yml reads these; Rasa has no default syntax for ${VAR}.
             "TRACKER_DIALECT": tracker_dialect(settings.tracker_url),
+            "TRACKER_URL": for_rasa(settings.tracker_url),
             "TRACKER_DB": "rasa",
             "PYTHONPATH": str(PROJECT_ROOT),
+            **lock_store_environment(settings.redis_url),
         }
     )
+    # Rasa holds a person's lock this long at most: a replica killed mid-turn blocks that
+    # person until then (Rasa's default is 60 s; no healthy turn takes this long).
+    env.setdefault("TICKET_LOCK_LIFETIME", "30")
     env.pop("VIRTUAL_ENV", None)
     return env
 

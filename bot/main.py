@@ -5,21 +5,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot import health, safety
 from bot.channels import whatsapp
 from bot.console import api as console_api
 from bot.console import views as console_views
+from bot.core import changes
 from bot.core.config import Settings, get_settings
 from bot.handoff.service import abandon_stale_handoffs
+from bot.privacy import retention
 from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter, ip_limit_middleware
 from bot.referrals.followups import FollowupScheduler
+from bot.routing.retry import RetryScheduler
 from bot.simulator import router as simulator
 from bot.storage.db import migrate, session_scope
 from ivr import router as voice
@@ -49,6 +53,41 @@ async def _sweep_abandoned_handoffs(settings: Settings) -> None:
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
 
+async def _retention_schedule(settings: Settings) -> None:
+    """Every few hours, delete what is past the retention period (bot.privacy.retention)."""
+    while True:
+        await asyncio.sleep(retention.INTERVAL_SECONDS)
+        try:
+            report = await asyncio.to_thread(retention.run_retention, settings=settings)
+            log.info(report.describe())
+        except Exception:  # the schedule must never take the gateway down
+            log.exception("retention run failed")
+
+
+def security_headers(
+    settings: Settings,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Headers every answer carries (pages set their own Content-Security-Policy)."""
+    always = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if settings.public_url.startswith("https://"):
+        always["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    async def add_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in always.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return add_headers
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: WhatsApp webhook, simulator, health; migrate the database."""
     settings = settings or get_settings()
@@ -56,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.database_url)
+        changes.feed.configure(settings.redis_url)
         # Load and compile the crisis rules now: a broken rules file must stop the start,
         # not surface on the first person in crisis.
         safety.warm_up()
@@ -63,16 +103,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, token=settings.rasa_token
         )
         sweeper = asyncio.create_task(_sweep_abandoned_handoffs(settings))
+        retention_task = asyncio.create_task(_retention_schedule(settings))
         followups = FollowupScheduler(settings=settings)
         followups.start()
+        retries = RetryScheduler(settings=settings, rasa=app.state.rasa)
+        retries.start()
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
         sweeper.cancel()
+        retention_task.cancel()
         followups.stop()
+        retries.stop()
         app.state.rasa.close()
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.limiter = RateLimiter(settings.redis_url)
+    app.middleware("http")(ip_limit_middleware(settings, app.state.limiter))
+    app.middleware("http")(security_headers(settings))
     app.include_router(health.router)
     app.include_router(whatsapp.router)
     app.include_router(voice.router)
@@ -85,6 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/simulator")
+
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(_request: Request, _error: OverflowError) -> JSONResponse:
+        # An id or cursor past what the database's integers hold (found by schemathesis).
+        return JSONResponse({"detail": "a number in the request is out of range"}, 422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -19,6 +19,9 @@ class BotReply:
     text: str
     media_url: str | None = None
     choices: tuple[str, ...] = ()  # payloads of the buttons offered with the text
+    # Rasa did not answer this turn (down, or slower than the deadline): the message is
+    # kept for a retry (bot.routing.retry). The text, if any, is the fallback.
+    degraded: bool = False
 
 
 class RasaClient:
@@ -52,6 +55,43 @@ class RasaClient:
             for item in payload
             if isinstance(item, dict) and (item.get("text") or item.get("image"))
         ]
+
+    def replies_to(self, *, sender: str, ref: str) -> list[BotReply] | None:
+        """What Rasa answered to the message sent with metadata `sahay_ref` = `ref`, read
+        from its tracker; None when Rasa never processed that message."""
+        try:
+            response = self._client.get(
+                f"/conversations/{sender}/tracker",
+                params={"token": self._token, "include_events": "ALL"},
+            )
+            response.raise_for_status()
+            events = response.json().get("events") or []
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            raise RasaUnavailable(str(error)) from error
+        found = False
+        replies: list[BotReply] = []
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "user":
+                if found:
+                    break
+                found = (event.get("metadata") or {}).get("sahay_ref") == ref
+            elif found and event.get("event") == "bot":
+                data = event.get("data") or {}
+                if event.get("text") or data.get("image"):
+                    replies.append(
+                        BotReply(
+                            text=event.get("text") or "",
+                            media_url=data.get("image"),
+                            choices=tuple(
+                                str(button["payload"])
+                                for button in data.get("buttons") or []
+                                if isinstance(button, dict) and button.get("payload")
+                            ),
+                        )
+                    )
+        return replies if found else None
 
     def pause(self, *, sender: str) -> None:
         """Pause the bot for this sender (a counsellor holds the conversation)."""

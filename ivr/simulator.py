@@ -159,14 +159,20 @@ def _post_signed(
     client: httpx.Client, base: str, signed_base: str, path: str, form: dict[str, str], token: str
 ) -> httpx.Response:
     signature = RequestValidator(token).compute_signature(signed_base.rstrip("/") + path, form)
-    response = client.post(
-        base + path,
-        content=urlencode(form),
-        headers={
-            "X-Twilio-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
+    try:
+        response = client.post(
+            base + path,
+            content=urlencode(form),
+            headers={
+                "X-Twilio-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+    except httpx.HTTPError as error:
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY,
+            "the voice simulator could not reach this gateway at its own address",
+        ) from error
     if response.status_code >= 400:
         raise HTTPException(
             status.HTTP_502_BAD_GATEWAY, f"voice webhook said {response.status_code}"

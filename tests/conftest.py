@@ -49,6 +49,9 @@ def make_settings(tmp: Path, **overrides: str) -> Settings:
         # on this machine (make run) must not answer for a test's stand-ins.
         "RASA_PORT": str(free_port()),
         "ACTION_SERVER_PORT": str(free_port()),
+        # Tests send fast from one address; tests/production/test_hostile.py sets limits.
+        "SAHAY_RATE_IP_PER_MINUTE": "0",
+        "SAHAY_RATE_SENDER_PER_MINUTE": "0",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -12,9 +12,11 @@ from bot.channels.content_templates import send_with_templates
 from bot.channels.twilio_auth import TwilioFormDep
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
+from bot.ratelimit import ThrottledRasa, sender_verdict
 from bot.routing.media import InboundMedia, Location, prepare_inbound
 from bot.routing.service import InboundMessage, handle_inbound
 from bot.speech import transcriber_for
+from bot.storage.crypto import phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Message
 
@@ -99,7 +101,11 @@ def twiml_for(replies: list[BotReply]) -> str:
 
 @router.post("/whatsapp", summary="Twilio WhatsApp inbound message webhook")
 def whatsapp_webhook(
-    form: TwilioFormDep, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+    request: Request,
+    form: TwilioFormDep,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    catalogue: CatalogueDep,
 ) -> Response:
     """Answer a WhatsApp message with TwiML; a Twilio retry gets an empty answer.
 
@@ -107,6 +113,10 @@ def whatsapp_webhook(
     templates are configured (TwiML cannot carry them); the rest is the TwiML answer.
     """
     inbound = inbound_from_form(form)
+    sender = phone_key(inbound.address, secret=settings.phone_hash_key)
+    if not sender_verdict(request, settings, sender).allowed:
+        # Over the sender's limit: stored and read for crisis, then queued, not dropped.
+        rasa = ThrottledRasa(rasa)  # type: ignore[assignment]
     inbound = prepare_inbound(
         settings=settings, inbound=inbound, transcriber=transcriber_for(settings)
     )

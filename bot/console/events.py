@@ -3,7 +3,9 @@
 Each stream looks at the database once a poll interval (CONSOLE_EVENT_POLL_SECONDS) and
 sends rendered fragments for htmx's SSE extension to swap in. Reading the database rather
 than an in-process bus means every gateway replica sees messages that another replica,
-or Twilio's webhook, stored, without Redis. Access is re-checked on every poll. A stream
+or Twilio's webhook, stored; change notices (`bot.core.changes`, through Redis when
+REDIS_URL is set) wake a stream at once instead of at its next poll. Access is re-checked
+on every poll. A stream
 ends after CONSOLE_EVENT_STREAM_SECONDS and the browser reconnects at once (with
 Last-Event-ID, so nothing is sent twice), so that no connection holds a replica that is
 being stopped for long.
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.console.config import ConsoleSettings
 from bot.console.contexts import queue_context, queue_fingerprint, state_token, status_context
 from bot.console.rendering import SECURITY_HEADERS, render_block
+from bot.core.changes import wait_for_change
 from bot.core.config import Settings
 from bot.handoff.queue import find_visible_handoff
 from bot.handoff.summary import transcript
@@ -60,7 +63,8 @@ async def _polls(request: Request, console: ConsoleSettings) -> AsyncIterator[No
     deadline = time.monotonic() + console.event_stream_seconds
     while time.monotonic() < deadline and not await request.is_disconnected():
         yield
-        await anyio.sleep(console.event_poll_seconds)
+        # Woken at once by a change on any replica (bot.core.changes), else one interval.
+        await wait_for_change(console.event_poll_seconds)
 
 
 async def queue_stream(

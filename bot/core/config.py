@@ -124,6 +124,41 @@ class Settings(BaseSettings):
         0.75, alias="SAHAY_ASR_MIN_CONFIDENCE", description='below it, "I heard: …" first'
     )
     asr_timeout_seconds: float = Field(8.0, alias="SAHAY_ASR_TIMEOUT_SECONDS")
+    # --- production shape (issue 9) ---------------------------------------------------
+    redis_url: str = Field(
+        "",
+        alias="REDIS_URL",
+        description="redis://host:port/db: Rasa's lock store, console fan-out, rate limits",
+    )
+    pending_handoff_minutes: float = Field(
+        10.0,
+        alias="SAHAY_PENDING_HANDOFF_MINUTES",
+        description="a message Rasa could not answer for this long goes to a counsellor",
+    )
+    redrive_interval_seconds: float = Field(5.0, alias="SAHAY_REDRIVE_SECONDS", gt=0)
+    spool_dir: str = Field(
+        str(VAR_DIR / "spool"),
+        alias="SAHAY_SPOOL_DIR",
+        description="messages received while the database is down wait here, encrypted",
+    )
+    retention_days: float = Field(
+        365.0,
+        alias="SAHAY_RETENTION_DAYS",
+        gt=0,
+        description="closed conversations older than this are deleted by the retention job",
+    )
+    old_encryption_keys: str = Field(
+        "",
+        alias="SAHAY_OLD_ENCRYPTION_KEYS",
+        description="comma-separated earlier Fernet keys, still read after a key rotation",
+    )
+    rate_sender_per_minute: int = Field(20, alias="SAHAY_RATE_SENDER_PER_MINUTE", ge=0)
+    rate_ip_per_minute: int = Field(120, alias="SAHAY_RATE_IP_PER_MINUTE", ge=0)
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        alias="SAHAY_TRUSTED_PROXIES",
+        description="comma-separated proxy addresses whose X-Forwarded-For is believed",
+    )
 
     @model_validator(mode="after")
     def _fill_defaults_and_refuse_placeholders(self) -> Settings:

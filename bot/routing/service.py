@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot.contact_safety.service import (
@@ -28,10 +29,13 @@ from bot.contact_safety.service import (
 from bot.core.config import Settings
 from bot.handoff.queue import QueuePosition, queue_position
 from bot.handoff.service import open_handoff, request_handoff
+from bot.privacy.erasure import erase_tracker
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
+from bot.routing import spool
 from bot.routing.choices import Turn
 from bot.routing.media import InboundMedia, Location, Transcript, inbound_turn
+from bot.routing.retry import has_backlog, mark_answered, mark_pending
 from bot.safety import CrisisAssessment, assess
 from bot.storage.crypto import encrypt, normalise_address, phone_key
 from bot.storage.db import session_scope
@@ -44,6 +48,8 @@ OPEN_STATES = ("bot", "queued", "with_counsellor")
 SAFE_WORD_PLACEHOLDER = "[secret exit word set]"
 # While a person waits for a counsellor, remind them at most this often.
 WAITING_REPLY_INTERVAL = dt.timedelta(minutes=5)
+# What a database that is down or unreachable raises.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,24 @@ def handle_inbound(
 
     The inbound message is committed before Rasa is asked, so nothing is lost when Rasa
     fails, and no database lock is held while Rasa (and through it the action server,
-    which writes to the same database) works.
+    which writes to the same database) works. When Rasa does not answer in time the
+    message is kept for a retry (`bot.routing.retry`); when the database cannot be
+    reached it is answered and spooled to disk (`bot.routing.spool`).
     """
+    try:
+        return _handle_stored(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
+    except DATABASE_DOWN as error:
+        log.error("database unreachable; message spooled: %s", type(error).__name__)
+        return answer_without_database(settings=settings, catalogue=catalogue, inbound=inbound)
+
+
+def _handle_stored(
+    *,
+    settings: Settings,
+    rasa: RasaClient,
+    catalogue: ResponseCatalogue,
+    inbound: InboundMessage,
+) -> RoutingResult:
     with session_scope(settings.database_url) as session:
         contact = _get_or_create_contact(
             session=session, settings=settings, address=inbound.address
@@ -99,13 +121,17 @@ def handle_inbound(
             session=session, settings=settings, conversation=conversation, inbound=inbound
         )
         if stored is None:
+            session.rollback()  # nothing of this request is kept: the first one stored it
             return RoutingResult(duplicate=True)
+        inbound_id = stored.id
+        backlog = has_backlog(session=session, conversation_id=conversation.id, before_id=stored.id)
         crisis = assess(inbound.text)
         stored.crisis_category = crisis.category
         stored.crisis_risk = crisis.risk
         stored.crisis_rule = crisis.rule
         chat = inbound.channel != "voice"  # a caller leaves by hanging up
         if chat and is_exit(inbound.text, contact=contact, secret=settings.phone_hash_key):
+            mark_answered(session=session, message_id=inbound_id)
             return _quick_exit(
                 session=session,
                 settings=settings,
@@ -117,6 +143,7 @@ def handle_inbound(
             )
         if chat and conversation.awaiting == AWAITING_SAFE_WORD and not crisis.is_crisis:
             # Any text is a word here: not a language, not a menu number, not for Rasa.
+            mark_answered(session=session, message_id=inbound_id)
             word_replies = _take_safe_word(
                 settings=settings,
                 catalogue=catalogue,
@@ -173,6 +200,7 @@ def handle_inbound(
                 text=turn.text,
             )
             if settled is not None:
+                mark_answered(session=session, message_id=inbound_id)
                 _store_replies(
                     session=session,
                     settings=settings,
@@ -214,13 +242,27 @@ def handle_inbound(
         rasa=rasa,
         catalogue=catalogue,
         discreet=discreet,
+        backlog=backlog,
     )
+    degraded = any(reply.degraded for reply in replies)
+    replies = [reply for reply in replies if reply.text or reply.media_url]
 
     with session_scope(settings.database_url) as session:
         current = session.get(Conversation, conversation_id)
         if current is None:
-            # The person asked for erasure in this very turn: keep nothing of it.
+            # The person asked for erasure in this very turn: keep nothing of it, in
+            # Rasa's tracker store either (Rasa saved this turn before answering).
+            erase_tracker(settings=settings, phone_key=sender)
             return RoutingResult(replies=_discreet(replies, discreet, language, catalogue))
+        if degraded:
+            mark_pending(
+                session=session,
+                message_id=inbound_id,
+                payload=turn.text if turn.text != inbound.text else None,
+                attempted=not backlog,
+            )
+        else:
+            mark_answered(session=session, message_id=inbound_id)
         # An action may have switched discreet mode on in this very turn.
         discreet = current.contact.discreet
         _store_replies(
@@ -382,6 +424,7 @@ def _answer(
     rasa: RasaClient,
     catalogue: ResponseCatalogue,
     discreet: bool = False,
+    backlog: bool = False,
 ) -> list[BotReply]:
     """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
     # On a phone call, the gateway's own replies are their voice variations, as Rasa's are.
@@ -418,15 +461,17 @@ def _answer(
                 choices=tuple(catalogue.choices("utter_language_menu")),
             )
         ]
-    metadata = {"channel": inbound.channel, "language": language}
+    if backlog:
+        # Earlier messages still wait for Rasa: this one queues behind them, in order.
+        return [BotReply(text="", degraded=True)]
+    # sahay_ref lets a retry find out whether Rasa processed the message after all.
+    metadata = {"channel": inbound.channel, "language": language, "sahay_ref": inbound.message_sid}
     try:
         return [*turn.preface, *rasa.send(sender=sender, text=turn.text, metadata=metadata)]
     except RasaUnavailable as error:
         log.warning("Rasa unavailable: %s", error)
-        return [
-            *turn.preface,
-            BotReply(text=catalogue.render("utter_service_unavailable", language, voice=voice)),
-        ]
+        fallback = catalogue.render("utter_service_unavailable", language, voice=voice)
+        return [*turn.preface, BotReply(text=fallback, degraded=True)]
 
 
 def _resume_bot(*, rasa: RasaClient, sender: str) -> bool:
@@ -538,3 +583,71 @@ def _store_inbound(
     except IntegrityError:
         return None
     return message
+
+
+# --- the database is down: answer anyway, keep the message on disk ----------------------
+
+
+def answer_without_database(
+    *, settings: Settings, catalogue: ResponseCatalogue, inbound: InboundMessage
+) -> RoutingResult:
+    """The crisis reply or the fallback, from the message alone; the message is spooled.
+
+    Raises:
+        OSError: the spool could not be written either (then nothing can keep it).
+    """
+    crisis = assess(inbound.text)
+    language = spool.language_guess(inbound.text)
+    if not spool.first_time_seen(settings=settings, message_sid=inbound.message_sid):
+        return RoutingResult(duplicate=True)  # a Twilio retry another replica spooled
+    spool.write(
+        settings=settings,
+        message=spool.SpooledMessage(
+            channel=inbound.channel,
+            address=inbound.address,
+            text=inbound.text,
+            message_sid=inbound.message_sid,
+            media_urls=inbound.media_urls,
+            crisis=crisis.is_crisis,
+            language=language,
+        ),
+    )
+    if crisis.is_crisis:
+        name = "utter_danger" if crisis.category == "danger" else "utter_crisis"
+    else:
+        name = "utter_service_unavailable"
+    return RoutingResult(replies=[BotReply(text=catalogue.render(name, language), degraded=True)])
+
+
+def store_replayed(*, settings: Settings, message: spool.SpooledMessage) -> bool:
+    """Store a message spooled while the database was down; False when it was stored before."""
+    inbound = InboundMessage(
+        channel=message.channel,
+        address=message.address,
+        text=message.text,
+        message_sid=message.message_sid,
+        media_urls=message.media_urls,
+    )
+    with session_scope(settings.database_url) as session:
+        contact = _get_or_create_contact(
+            session=session, settings=settings, address=inbound.address
+        )
+        conversation = _open_conversation(session=session, contact=contact, channel=inbound.channel)
+        stored = _store_inbound(
+            session=session, settings=settings, conversation=conversation, inbound=inbound
+        )
+        if stored is None:
+            session.rollback()
+            existing = session.scalar(
+                select(Message).where(Message.twilio_sid == inbound.message_sid)
+            )
+            spool.requeue_if_unconcluded(session=session, existing=existing)
+            return False
+        crisis = assess(inbound.text)
+        stored.crisis_category = crisis.category
+        stored.crisis_risk = crisis.risk
+        stored.crisis_rule = crisis.rule
+        if conversation.language is None and message.language is not None:
+            conversation.language = message.language
+        spool.conclude_replayed(session=session, stored=stored, message=message)
+    return True

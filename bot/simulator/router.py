@@ -16,10 +16,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
+from bot.ratelimit import sender_verdict
 from bot.routing.media import InboundMedia, Location, prepare_inbound
 from bot.routing.service import InboundMessage, handle_inbound
 from bot.routing.taps import QUICK_REPLY_MAX, MissingLabel, get_taps
@@ -98,7 +99,9 @@ def simulator_outbox(
             .where(
                 Contact.phone_key == key,
                 Message.direction == "out",
-                Message.author != "bot",
+                # The page shows the bot's direct answers itself; late ones (a retry
+                # after Rasa was down) come through here like a counsellor's.
+                or_(Message.author != "bot", Message.delivery_status != "replied"),
                 Message.id > after,
             )
             .order_by(Message.id)
@@ -122,9 +125,21 @@ def simulator_page(request: Request) -> HTMLResponse:
 
 @router.post("/messages", summary="Send a message as if from WhatsApp")
 def simulator_message(
-    message: SimulatorMessage, settings: SettingsDep, rasa: RasaDep, catalogue: CatalogueDep
+    request: Request,
+    message: SimulatorMessage,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    catalogue: CatalogueDep,
 ) -> list[SimulatorReply]:
     """Route the message exactly as a WhatsApp message and return the replies."""
+    sender = phone_key("sim:" + message.phone, secret=settings.phone_hash_key)
+    verdict = sender_verdict(request, settings, sender)
+    if not verdict.allowed:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many messages from this phone; try again in {verdict.retry_after} seconds",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
     media: tuple[InboundMedia, ...] = ()
     if message.file is not None:
         try:

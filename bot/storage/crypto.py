@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import unicodedata
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 def phone_key(phone: str, *, secret: str) -> str:
@@ -23,12 +25,27 @@ def phone_key(phone: str, *, secret: str) -> str:
 def normalise_address(address: str) -> str:
     """Strip the channel prefix and spaces: 'whatsapp:+91 98...' and '+9198...' are one person."""
     _, _, number = address.strip().rpartition(":")
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    # Digits of any script count as their ASCII digit ('९' is '9'); look-alikes such as
+    # '²' are not digits of a number and are dropped.
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in number
+        if ch.isdecimal() or ch == "+"
+    )
+
+
+OLD_KEYS_VARIABLE = "SAHAY_OLD_ENCRYPTION_KEYS"
 
 
 @lru_cache(maxsize=8)
-def _fernet(key: str) -> Fernet:
-    return Fernet(key.encode())
+def _fernet(key: str, old_keys: str = "") -> MultiFernet:
+    # Encrypts with the first key; decrypts with any (key rotation, see README).
+    keys = [key, *(k.strip() for k in old_keys.split(",") if k.strip())]
+    return MultiFernet([Fernet(k.encode()) for k in keys])
+
+
+def _old_keys(old_keys: str | None) -> str:
+    return os.environ.get(OLD_KEYS_VARIABLE, "") if old_keys is None else old_keys
 
 
 def encrypt(text: str, *, key: str) -> bytes:
@@ -36,10 +53,19 @@ def encrypt(text: str, *, key: str) -> bytes:
     return _fernet(key).encrypt(text.encode())
 
 
-def decrypt(token: bytes, *, key: str) -> str:
-    """Decrypt what `encrypt` produced; raises ValueError when the key does not fit."""
+def decrypt(token: bytes, *, key: str, old_keys: str | None = None) -> str:
+    """Decrypt what `encrypt` produced, under the data key or one of the earlier keys
+    (SAHAY_OLD_ENCRYPTION_KEYS); raises ValueError when none fits."""
     try:
-        return _fernet(key).decrypt(token).decode()
+        return _fernet(key, _old_keys(old_keys)).decrypt(token).decode()
+    except InvalidToken as error:
+        raise ValueError("cannot decrypt: wrong key or damaged data") from error
+
+
+def reencrypt(token: bytes, *, key: str, old_keys: str | None = None) -> bytes:
+    """The same content encrypted under the current data key (for key rotation)."""
+    try:
+        return _fernet(key, _old_keys(old_keys)).rotate(token)
     except InvalidToken as error:
         raise ValueError("cannot decrypt: wrong key or damaged data") from error
 

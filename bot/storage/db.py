@@ -13,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.addresses import for_app
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -23,7 +25,8 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # 'postgresql://' (as Rasa's side writes it) means psycopg 3 here.
+    return create_engine(for_app(url), pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,7 +39,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @lru_cache(maxsize=8)
 def _session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+    from bot.core.changes import watch  # imports the models, which import nothing from here
+
+    factory = sessionmaker(get_engine(url), expire_on_commit=False)
+    watch(factory)
+    return factory
 
 
 @contextmanager

@@ -121,7 +121,10 @@ class Message(Base):
     """A message in or out, its text encrypted, with Twilio's id and delivery status."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("twilio_sid"),)
+    __table_args__ = (
+        UniqueConstraint("twilio_sid"),
+        Index("ix_messages_direction_delivery_status", "direction", "delivery_status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -138,6 +141,10 @@ class Message(Base):
     crisis_risk: Mapped[str | None] = mapped_column(String(16))
     crisis_rule: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An inbound message Rasa has not answered yet (delivery_status "pending_rasa"): the
+    # button payload it stood for, if any, and when a process took it up to retry it.
+    rasa_payload: Mapped[str | None] = mapped_column(String(256))
+    claimed_at: Mapped[dt.datetime | None]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -34,6 +34,12 @@ class RecordingRasa:
         self.turns.append({"sender": sender, "text": text, "metadata": metadata})
         return list(self.replies)
 
+    def replies_to(self, *, sender: str, ref: str) -> list[BotReply] | None:
+        if self.down:
+            raise RasaUnavailable("connection refused")
+        seen = any(turn["metadata"].get("sahay_ref") == ref for turn in self.turns)
+        return list(self.replies) if seen else None
+
     def pause(self, *, sender: str) -> None:
         if self.down:
             raise RasaUnavailable("connection refused")

@@ -18,6 +18,9 @@ def run_migrations_online() -> None:
         config.get_main_option("sqlalchemy.url") or ""
     )
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one after the other, not over each other.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7242001)")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -1,0 +1,2 @@
+-- Rasa's tracker store lives in its own database, beside the app's.
+CREATE DATABASE sahay_tracker OWNER sahay;
