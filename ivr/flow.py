@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.contact_safety.service import is_abusive
 from bot.core.config import Settings
 from bot.language import fold_digits
 from bot.rasa_client import RasaClient
@@ -25,7 +27,7 @@ from bot.routing.service import InboundMessage, handle_inbound
 from bot.safety import assess
 from bot.screening import instrument_texts, load_instrument, parse_answer
 from bot.screening.session import ScreeningSession, answer, question, start
-from bot.storage.models import Conversation, Counsellor
+from bot.storage.models import Contact, Conversation, Counsellor
 from ivr.config import IvrSettings
 from ivr.menus import (
     AFTER_ANSWER,
@@ -185,7 +187,15 @@ def go_to(ctx: CallContext, menu: str, *before: Utterance) -> Step:
 
 
 def connect_counsellor(ctx: CallContext, *, priority: str, reason: str) -> Step:
-    """A counsellor request: the handoff for the console, then the queue or a dial."""
+    """A counsellor request: the handoff for the console, then the queue or a dial.
+
+    A number a counsellor marked abusive gets bot-only service: the helpline numbers and
+    goodbye, no queue (a crisis still goes through `connect_crisis`).
+    """
+    contact = ctx.session.scalar(select(Contact).where(Contact.phone_key == ctx.call.caller_key))
+    if contact is not None and is_abusive(contact):
+        ctx.call.outcome = "bot_only"
+        return goodbye(ctx)
     handoff = queue_for_counsellor(
         session=ctx.session,
         settings=ctx.settings,
