@@ -99,8 +99,17 @@ def handle_inbound(
                 actor="crisis-detector",
             )
         state = conversation.state
-        quiet = _recently_answered(session=session, conversation_id=conversation.id)
-        waiting = _waiting_line(session=session, conversation_id=conversation.id)
+        # Only someone waiting for a counsellor is told their place (see _answer): spare
+        # every other message these queries.
+        waiting_turn = state == "queued" and not crisis.is_crisis
+        quiet = waiting_turn and _recently_answered(
+            session=session, conversation_id=conversation.id
+        )
+        waiting = (
+            _waiting_line(session=session, conversation_id=conversation.id)
+            if waiting_turn and not quiet
+            else None
+        )
         conversation_id = conversation.id
         sender = contact.phone_key
         resume = conversation.state == "bot" and conversation.bot_paused
