@@ -172,13 +172,11 @@ def _answer(
 ) -> list[BotReply]:
     """Who answers this turn: the crisis reply, the counsellor side, the menu, or Rasa."""
     if crisis.is_crisis:
-        # Answered here, at once, without Rasa: it may be down, and a person in crisis
-        # must not wait for it. The urgent handoff is already queued.
+        # Answered here, at once, without Rasa: it may be down or busy, and a person in
+        # crisis must not wait for it. The urgent handoff is already queued; Rasa is
+        # paused in the background.
         name = "utter_danger" if crisis.category == "danger" else "utter_crisis"
-        try:
-            rasa.pause(sender=sender)
-        except RasaUnavailable as error:
-            log.warning("could not pause Rasa for a crisis handoff: %s", error)
+        rasa.pause_soon(sender=sender)
         return [BotReply(text=catalogue.render(name, language))]
     if state in ("queued", "with_counsellor"):
         # A counsellor holds (or is about to hold) the conversation: Rasa stays out of it.
