@@ -209,7 +209,10 @@ def _level_table(report: BenchReport) -> list[str]:
         "Milliseconds from sending a message until its whole answer arrived. *Overhead* "
         "compares the turns the gateway passes to Rasa with the same turns sent to Rasa "
         "directly (median and p95 ratios); *crisis* is the gateway's crisis turns in the "
-        "same mix, answered without Rasa.",
+        "same mix, answered without Rasa. Once Rasa is saturated a ratio can fall below 1: "
+        "through the gateway Rasa gets fewer requests at once (the gateway answers the "
+        "language menu and crisis turns itself, and runs at most 40 handlers at once, "
+        "FastAPI's thread pool), so the turns it does get wait less.",
         "",
         "| people | turns (gw / Rasa) | gateway p50 / p95 / p99 | Rasa p50 / p95 / p99 "
         "| overhead p50 · p95 | added p50 | gateway turns/s | Rasa turns/s "
@@ -314,7 +317,12 @@ def _profile_section(report: BenchReport) -> list[str]:
             f"{idle / loop_total:.0%} of the time; busy with: {', '.join(busy) or 'nothing much'}.",
         ]
     if profile.files:
-        lines += ["", "Full profiles: " + ", ".join(f"[{f}]({f})" for f in profile.files) + "."]
+        lines += [
+            "",
+            "Full profiles: "
+            + ", ".join(f"[{f}]({f})" for f in profile.files)
+            + " (HTML is interactive and git-ignored: open the one your run wrote).",
+        ]
     return lines
 
 

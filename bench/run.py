@@ -64,11 +64,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--turns",
         type=int,
-        default=150,
+        default=100,
         help="turns per level and target (at least one whole conversation per person)",
     )
     parser.add_argument(
-        "--level-seconds", type=float, default=45.0, help="no turn starts later than this"
+        "--level-seconds", type=float, default=30.0, help="no turn starts later than this"
     )
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds before a timeout")
     parser.add_argument(
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = BenchReport(
         started_at=started_at,
-        command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command=" ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
         duration_s=time.monotonic() - began,
         cpu_count=os.cpu_count() or 0,
         load_before=load_before,
