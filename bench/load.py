@@ -254,3 +254,22 @@ async def play_alone(
             for turn in person.script.turns:
                 results.append(await play_turn(client, target, person, turn))
     return tuple(results)
+
+
+def rounds_for(level: int, turns: int, longest_script: int) -> int:
+    """2 when half the turn budget still lets every person of the level finish the longest
+    script (then the targets run A B B A, which cancels a steady drift in the machine's
+    background load), else 1 (A B)."""
+    return 2 if turns // 2 >= level * longest_script else 1
+
+
+def joined(runs: list[LevelRun]) -> LevelRun:
+    """Several runs of one target at one level as one run (their times added)."""
+    if not runs or len({(run.target, run.level) for run in runs}) != 1:
+        raise ValueError("join runs of one target at one level")
+    return LevelRun(
+        target=runs[0].target,
+        level=runs[0].level,
+        elapsed_s=sum(run.elapsed_s for run in runs),
+        results=tuple(result for run in runs for result in run.results),
+    )

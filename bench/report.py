@@ -360,6 +360,7 @@ def _missed_section(report: BenchReport, missed: list[TargetCheck]) -> list[str]
                 f"{_ms(at.gateway.latency.p95)} ms: most of the turn is Rasa (NLU, policies, "
                 "the action server and its tracker store) on a shared 2-core machine."
                 + (f" The gateway's own part per call: {outside_text}." if outside else "")
+                + _littles_law(report)
             )
         elif check.name.startswith("zero errors"):
             lines.append(f"- **Failures.** {check.detail}.")
@@ -374,6 +375,23 @@ def _missed_section(report: BenchReport, missed: list[TargetCheck]) -> list[str]
     return lines
 
 
+def _littles_law(report: BenchReport) -> str:
+    """Why no gateway can meet the p95 target when Rasa's throughput is what it is."""
+    best = max((f.rasa.throughput for f in report.levels), default=math.nan)
+    if not best > 0:
+        return ""
+    needed = TARGET_P95_LEVEL / (TARGET_P95_MS / 1000)
+    return (
+        f" With {TARGET_P95_LEVEL} people each writing again as soon as they are answered, "
+        f"the average turn lasts {TARGET_P95_LEVEL} ÷ throughput (Little's law): Rasa alone "
+        f"answered at most {best:.1f} turns/s here, so no turn mix at {TARGET_P95_LEVEL} "
+        f"people can average under {1000 * TARGET_P95_LEVEL / best:.0f} ms. A p95 of "
+        f"{TARGET_P95_MS:.0f} ms needs Rasa to answer well over {needed:.0f} turns/s, "
+        f"{needed / best:.0f} times what it manages on this machine: more Rasa replicas "
+        "(ARCHITECTURE.md: stateless replicas, Redis lock store) or more cores."
+    )
+
+
 def _method_section(report: BenchReport) -> list[str]:
     return [
         "## How it was measured",
@@ -384,13 +402,18 @@ def _method_section(report: BenchReport) -> list[str]:
         "- Simulated people, each with a distinct phone number, play whole conversations "
         f"({', '.join(report.scripts)}): greeting, language choice, an entitlement "
         "question, then a short screening ending in a crisis message, or a second "
-        "question and a request for a human. Each waits for the answer before writing "
-        "again; N people talk at once (a closed loop), new people replacing those done.",
+        "question and a request for a human; one writes about a crisis straight after "
+        "the greeting. Each waits for the answer before writing "
+        "again, at once: N people keep N messages in flight all the time (a closed loop "
+        "without typing time, heavier than N people typing), new people replacing those "
+        "done.",
         "- Gateway turns are Twilio WhatsApp webhooks signed with twilio's "
         "`RequestValidator` algorithm; the same turns go to Rasa's REST channel "
         "(`/webhooks/rest/webhook`) with the same metadata, as the gateway would send "
-        "them (a menu number becomes its payload), from other senders. The two targets take "
-        "turns going first from one level to the next.",
+        "them (a menu number becomes its payload), from other senders. The machine's "
+        "background load drifts: where the turn budget allows, a level runs Rasa and the "
+        "gateway A B B A with half the budget each time, and the targets take turns "
+        "going first from one level to the next.",
         f"- A turn that takes more than {report.timeout_s:.0f} s (Twilio's webhook limit) is "
         "a timeout. *Lost* is an answer without any message; a crisis turn answered "
         "without the crisis helpline number counts as an error.",

@@ -31,13 +31,15 @@ from bench.load import (
     RasaTarget,
     Target,
     TurnResult,
+    joined,
     play_alone,
+    rounds_for,
     run_level,
 )
 from bench.memory import PeakMemory
 from bench.plot import plot_levels
 from bench.report import BenchReport, LevelFigures, ProfileFigures, render_markdown
-from bench.scripts import Person, all_scripts, crisis_scripts, people
+from bench.scripts import CRISIS_MESSAGES, Person, all_scripts, crisis_scripts, people
 from bench.stats import Latency, LevelStats, level_stats, overhead
 from bot.core.config import PROJECT_ROOT, get_settings
 from bot.launcher import (
@@ -68,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="turns per level and target (at least one whole conversation per person)",
     )
     parser.add_argument(
-        "--level-seconds", type=float, default=30.0, help="no turn starts later than this"
+        "--level-seconds", type=float, default=25.0, help="no turn starts later than this"
     )
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds before a timeout")
     parser.add_argument(
@@ -190,20 +192,39 @@ def warm_up(
 
 
 def sweep(
-    gateway: GatewayTarget, rasa: RasaTarget, line: Iterator[Person], args: argparse.Namespace
+    gateway: GatewayTarget,
+    rasa: RasaTarget,
+    line: Iterator[Person],
+    args: argparse.Namespace,
+    *,
+    longest_script: int,
 ) -> list[LevelFigures]:
     """Every level against both targets, with new people each time.
 
-    The two take turns going first from one level to the next, so that neither is always
-    the one that meets the bigger tracker store or the busier minute.
+    The machine is shared, so its background load drifts: where the budget allows, a
+    level runs A B B A with half the budget each time; and the two targets take turns
+    going first from one level to the next.
     """
     levels = []
     for index, level in enumerate(args.levels):
         say(f"Level {level}:")
-        runs = {}
-        order: tuple[Target, Target] = (rasa, gateway) if index % 2 == 0 else (gateway, rasa)
+        first, second = (rasa, gateway) if index % 2 == 0 else (gateway, rasa)
+        rounds = rounds_for(level, args.turns, longest_script)
+        order = [first, second, second, first] if rounds == 2 else [first, second]
+        parts: dict[str, list[LevelRun]] = {rasa.name: [], gateway.name: []}
         for target in order:
-            runs[target.name] = play_level(target, level, line, args)
+            parts[target.name].append(
+                play_level(
+                    target,
+                    level,
+                    line,
+                    args,
+                    turns=args.turns // rounds,
+                    max_seconds=args.level_seconds / rounds,
+                )
+            )
+        runs = {name: joined(level_runs) for name, level_runs in parts.items()}
+        for target in (first, second):
             say(describe(runs[target.name]))
         levels.append(
             LevelFigures(
@@ -218,16 +239,22 @@ def sweep(
 
 
 def play_level(
-    target: Target, level: int, line: Iterator[Person], args: argparse.Namespace
+    target: Target,
+    level: int,
+    line: Iterator[Person],
+    args: argparse.Namespace,
+    *,
+    turns: int | None = None,
+    max_seconds: float | None = None,
 ) -> LevelRun:
-    """One level against one target, bounded as the command line says."""
+    """One level against one target, bounded as the command line says (or as given)."""
     return asyncio.run(
         run_level(
             target,
             level=level,
             people=line,
-            turns=args.turns,
-            max_seconds=args.level_seconds,
+            turns=turns or args.turns,
+            max_seconds=max_seconds or args.level_seconds,
             timeout=args.timeout,
         )
     )
@@ -302,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             with PeakMemory(pids) as memory:
                 say("Warming up: every script once through each target…")
                 warm_up((rasa, gateway), line, len(scripts), args.timeout)
-                levels = sweep(gateway, rasa, line, args)
+                longest = max(len(script.turns) for script in scripts)
+                levels = sweep(gateway, rasa, line, args, longest_script=longest)
                 if args.profile_level:
                     say(f"Profile: {args.profile_level} people, gateway under pyinstrument…")
                     profiling.set()
@@ -310,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                         helpline, gateway, line, args, warm_up_people=len(scripts)
                     )
                     profiling.clear()
-                    warm_up((gateway,), line, len(scripts), args.timeout)
+                    # Only crisis messages follow: warm the restarted gateway with those.
+                    warm_up((gateway,), crisis_line, len(CRISIS_MESSAGES), args.timeout)
                 if args.crisis_messages:
                     say(f"{args.crisis_messages} crisis messages on their own, Rasa running…")
                     crisis_up = crisis_alone(gateway, crisis_line, args)

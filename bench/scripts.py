@@ -2,8 +2,9 @@
 
 Each script is what a person might really type, turn by turn: a greeting, a language
 choice, an entitlement question, then either a short screening that ends in a crisis
-message or a second question and a request for a human. Both endings put the
-conversation in the counsellors' queue, so they come last.
+message or a second question and a request for a human; and one person writes about
+their crisis straight after the greeting. Both endings put the conversation in the
+counsellors' queue, so they come last.
 
 Which part of the gateway answers each turn (`path`) is worked out with the gateway's own
 pure functions, so the report can compare like with like: turns the gateway passes to
@@ -123,6 +124,11 @@ _SCRIPTS: dict[tuple[str, str, str], list[tuple[str, str]]] = {
         ("entitlement", "என் ரேஷன் கார்டு இங்கே வேலை செய்யவில்லை, ரேஷன் எப்படி வாங்குவது"),
         ("entitlement", "இ ஷ்ரம் கார்டு எப்படி எடுக்கறது"),
         ("human", "ஒரு ஆள் கிட்ட பேசணும்"),
+    ],
+    # Some write about their crisis straight away.
+    ("te", "native", "early-crisis"): [
+        ("greeting", "నమస్కారం"),
+        ("crisis", "చచ్చిపోవాలని ఉంది"),
     ],
     ("mr", "native", "screening"): [
         ("greeting", "नमस्कार"),

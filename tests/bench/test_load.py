@@ -16,10 +16,12 @@ from bench.load import (
     LevelRun,
     RasaTarget,
     TurnResult,
+    joined,
     judge,
     play_turn,
     rasa_texts,
     require_loopback,
+    rounds_for,
     run_level,
     signed_webhook,
     twiml_bodies,
@@ -209,3 +211,22 @@ def test_failures_are_counted_by_kind(error: Exception, outcome: str, status: in
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="positive"):
         run(FakeTarget(), level=0, turns=10)
+
+
+def test_two_rounds_only_when_half_the_budget_still_holds_whole_conversations() -> None:
+    assert rounds_for(level=1, turns=100, longest_script=8) == 2
+    assert rounds_for(level=5, turns=100, longest_script=8) == 2
+    assert rounds_for(level=20, turns=100, longest_script=8) == 1
+    assert rounds_for(level=7, turns=100, longest_script=8) == 1  # 50 < 56
+
+
+def test_runs_of_one_target_and_level_are_joined() -> None:
+    first = run(FakeTarget(), level=2, turns=10)
+    second = run(FakeTarget(), level=2, turns=10)
+    both = joined([first, second])
+    assert both.elapsed_s == first.elapsed_s + second.elapsed_s
+    assert both.results == first.results + second.results
+    with pytest.raises(ValueError):
+        joined([first, run(FakeTarget(), level=3, turns=10)])
+    with pytest.raises(ValueError):
+        joined([])

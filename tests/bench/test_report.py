@@ -160,6 +160,17 @@ def test_missed_targets_say_where_the_time_goes() -> None:
     assert "Crisis reply with Rasa stopped" in text
 
 
+def test_a_missed_p95_is_explained_by_rasas_throughput() -> None:
+    levels = list(report().levels)
+    levels[2] = level(20, (4000, 9000), (4300, 8900), 4)
+    text = render_markdown(report(levels=tuple(levels)))
+    assert "**p95 at 20 people.** Rasa alone already takes 8900 ms" in text
+    # Rasa's best is 20 x 1.02 turns/s (level 5): 20 people average at least 980 ms.
+    assert "answered at most 20.4 turns/s here" in text
+    assert "average under 980 ms" in text
+    assert "over 67 turns/s, 3 times" in text
+
+
 def test_an_empty_level_shows_dashes_not_zeros() -> None:
     empty = LevelFigures(
         level=1,

@@ -29,7 +29,8 @@ def test_the_scripts_cover_every_kind_of_turn_in_several_languages_and_scripts()
 @pytest.mark.parametrize("script", all_scripts(), ids=lambda s: s.name)
 def test_each_script_is_a_whole_conversation(script: Script) -> None:
     kinds = [turn.kind for turn in script.turns]
-    assert kinds[:3] == ["greeting", "language", "entitlement"]
+    assert kinds[0] == "greeting"
+    assert kinds[1:3] == ["language", "entitlement"] or kinds == ["greeting", "crisis"]
     # Both endings queue the person for a counsellor: nothing may follow them.
     assert kinds[-1] in ("crisis", "human")
     assert kinds.count("crisis") + kinds.count("human") == 1
