@@ -211,8 +211,7 @@ def _level_table(report: BenchReport) -> list[str]:
         "directly (median and p95 ratios); *crisis* is the gateway's crisis turns in the "
         "same mix, answered without Rasa. Once Rasa is saturated a ratio can fall below 1: "
         "through the gateway Rasa gets fewer requests at once (the gateway answers the "
-        "language menu and crisis turns itself, and runs at most 40 handlers at once, "
-        "FastAPI's thread pool), so the turns it does get wait less.",
+        "language menu and crisis turns itself), so the turns it does get wait less.",
         "",
         "| people | turns (gw / Rasa) | gateway p50 / p95 / p99 | Rasa p50 / p95 / p99 "
         "| overhead p50 · p95 | added p50 | gateway turns/s | Rasa turns/s "
