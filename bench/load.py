@@ -13,6 +13,7 @@ Twilio signs) and Rasa's REST channel. Only loopback addresses are accepted.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -198,7 +199,7 @@ async def play_turn(
 
 
 async def run_level(
-    target: Target,
+    target: Target | tuple[Target, ...],
     *,
     level: int,
     people: Iterator[Person],
@@ -209,7 +210,9 @@ async def run_level(
     """Play conversations with `level` people at once until `turns` or `max_seconds` run out.
 
     Args:
-        target: where the turns go.
+        target: where the turns go; with several, each worker sends its conversations to
+            them in turn (worker i starting with the i-th), so that they share the same
+            moments of the machine's load: a paired comparison.
         level: how many people talk at once.
         people: the line of people (shared between levels, so every number is new).
         turns: the turn budget; a new conversation starts only while some is left, but
@@ -217,31 +220,46 @@ async def run_level(
         max_seconds: no turn starts after this; turns under way finish.
         timeout: seconds one turn may take before it counts as a timeout (Twilio gives 15).
     """
-    if level < 1 or turns < 1 or max_seconds <= 0 or timeout <= 0:
-        raise ValueError("level, turns, max_seconds and timeout must be positive")
+    targets = target if isinstance(target, tuple) else (target,)
+    if not targets or level < 1 or turns < 1 or max_seconds <= 0 or timeout <= 0:
+        raise ValueError("a target; level, turns, max_seconds and timeout must be positive")
     results: list[TurnResult] = []
     reserved = 0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
     limits = httpx.Limits(max_connections=level, max_keepalive_connections=level)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: httpx.AsyncClient, index: int) -> None:
         nonlocal reserved
         first = True
+        rotation = itertools.cycle(
+            targets[index % len(targets) :] + targets[: index % len(targets)]
+        )
         while first or (reserved < turns and loop.time() < deadline):
             first = False
-            person = next(people)
+            person, where = next(people), next(rotation)
             reserved += len(person.script.turns)
             for turn in person.script.turns:
                 if loop.time() >= deadline:
                     return
-                results.append(await play_turn(client, target, person, turn))
+                results.append(await play_turn(client, where, person, turn))
 
     async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(level)))
+        await asyncio.gather(*(worker(client, index) for index in range(level)))
         elapsed = time.perf_counter() - started
-    return LevelRun(target=target.name, level=level, elapsed_s=elapsed, results=tuple(results))
+    name = "+".join(t.name for t in targets)
+    return LevelRun(target=name, level=level, elapsed_s=elapsed, results=tuple(results))
+
+
+def only(run: LevelRun, target: str) -> LevelRun:
+    """The turns of one target in a paired run (same wall time)."""
+    return LevelRun(
+        target=target,
+        level=run.level,
+        elapsed_s=run.elapsed_s,
+        results=tuple(r for r in run.results if r.target == target),
+    )
 
 
 async def play_alone(
@@ -254,22 +272,3 @@ async def play_alone(
             for turn in person.script.turns:
                 results.append(await play_turn(client, target, person, turn))
     return tuple(results)
-
-
-def rounds_for(level: int, turns: int, longest_script: int) -> int:
-    """2 when half the turn budget still lets every person of the level finish the longest
-    script (then the targets run A B B A, which cancels a steady drift in the machine's
-    background load), else 1 (A B)."""
-    return 2 if turns // 2 >= level * longest_script else 1
-
-
-def joined(runs: list[LevelRun]) -> LevelRun:
-    """Several runs of one target at one level as one run (their times added)."""
-    if not runs or len({(run.target, run.level) for run in runs}) != 1:
-        raise ValueError("join runs of one target at one level")
-    return LevelRun(
-        target=runs[0].target,
-        level=runs[0].level,
-        elapsed_s=sum(run.elapsed_s for run in runs),
-        results=tuple(result for run in runs for result in run.results),
-    )

@@ -19,13 +19,22 @@ def plot_levels(levels: tuple[LevelFigures, ...], path: Path, *, subtitle: str =
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name, colour, pick in (
         ("gateway", "tab:blue", lambda f: f.gateway),
-        ("Rasa alone", "tab:orange", lambda f: f.rasa),
+        ("Rasa direct (paired)", "tab:orange", lambda f: f.rasa),
     ):
         stats = [pick(f) for f in levels]
         left.plot(people, [s.latency.p50 for s in stats], "o-", color=colour, label=f"{name} p50")
         left.plot(people, [s.latency.p95 for s in stats], "s--", color=colour, label=f"{name} p95")
         left.plot(people, [s.latency.p99 for s in stats], ":", color=colour, label=f"{name} p99")
-        right.plot(people, [s.throughput for s in stats], "o-", color=colour, label=name)
+    right.plot(
+        people, [f.gateway.throughput for f in levels], "o-", color="tab:blue", label="gateway"
+    )
+    right.plot(
+        people,
+        [f.paired_throughput for f in levels],
+        "o-",
+        color="tab:orange",
+        label="paired (half gateway, half Rasa direct)",
+    )
     left.plot([TARGET_P95_LEVEL], [TARGET_P95_MS], "r*", markersize=12, label="p95 target at 20")
     for axis in (left, right):
         axis.set_xscale("log")
@@ -39,7 +48,7 @@ def plot_levels(levels: tuple[LevelFigures, ...], path: Path, *, subtitle: str =
     right.set_ylabel("answered turns per second")
     right.set_title("Throughput")
     right.legend(fontsize=8)
-    figure.suptitle("Sahay: gateway against Rasa alone" + (f" — {subtitle}" if subtitle else ""))
+    figure.suptitle("Sahay: gateway beside Rasa direct" + (f" — {subtitle}" if subtitle else ""))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

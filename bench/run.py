@@ -3,9 +3,9 @@
     .venv/bin/python -m bench --levels 1,5,20,50 --turns 200
 
 Order of a run: start the helpline on free ports with a fresh database; warm up; for each
-level, Rasa alone then the gateway; the crisis reply on its own with Rasa running; the
-profile level against a gateway restarted under pyinstrument; stop Rasa and send crisis
-messages again. Memory is sampled throughout.
+level, the gateway alone and a paired run (half the conversations straight to Rasa); the
+profile level against a gateway restarted under pyinstrument; the crisis reply on its own
+with Rasa running, then with Rasa stopped. Memory is sampled throughout.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from bench.load import (
     RasaTarget,
     Target,
     TurnResult,
-    joined,
+    only,
     play_alone,
-    rounds_for,
     run_level,
 )
 from bench.memory import PeakMemory
@@ -192,69 +191,54 @@ def warm_up(
 
 
 def sweep(
-    gateway: GatewayTarget,
-    rasa: RasaTarget,
-    line: Iterator[Person],
-    args: argparse.Namespace,
-    *,
-    longest_script: int,
+    gateway: GatewayTarget, rasa: RasaTarget, line: Iterator[Person], args: argparse.Namespace
 ) -> list[LevelFigures]:
-    """Every level against both targets, with new people each time.
+    """Every level twice, with new people each time: the gateway alone, then paired.
 
-    The machine is shared, so its background load drifts: where the budget allows, a
-    level runs A B B A with half the budget each time; and the two targets take turns
-    going first from one level to the next.
+    The gateway-alone run gives its latency, throughput and failures at that many people.
+    In the paired run the same number of people talk at once, each conversation going to
+    the gateway or straight to Rasa in turn, so that both meet the same moments of a
+    shared machine's drifting load: the gateway's overhead is read from that run. Which
+    of the two runs goes first alternates from one level to the next.
     """
     levels = []
     for index, level in enumerate(args.levels):
         say(f"Level {level}:")
-        first, second = (rasa, gateway) if index % 2 == 0 else (gateway, rasa)
-        rounds = rounds_for(level, args.turns, longest_script)
-        order = [first, second, second, first] if rounds == 2 else [first, second]
-        parts: dict[str, list[LevelRun]] = {rasa.name: [], gateway.name: []}
-        for target in order:
-            parts[target.name].append(
-                play_level(
-                    target,
-                    level,
-                    line,
-                    args,
-                    turns=args.turns // rounds,
-                    max_seconds=args.level_seconds / rounds,
-                )
-            )
-        runs = {name: joined(level_runs) for name, level_runs in parts.items()}
-        for target in (first, second):
-            say(describe(runs[target.name]))
+        plan: list[Target | tuple[Target, ...]] = [gateway, (gateway, rasa)]
+        runs = {}
+        for target in plan if index % 2 == 0 else reversed(plan):
+            run = play_level(target, level, line, args)
+            runs[run.target] = run
+            say(describe(run))
+        paired = runs["gateway+rasa"]
+        paired_gateway, paired_rasa = only(paired, "gateway"), only(paired, "rasa")
         levels.append(
             LevelFigures(
                 level=level,
                 gateway=level_stats(runs["gateway"]),
-                rasa=level_stats(runs["rasa"]),
-                overhead=overhead(runs["gateway"], runs["rasa"]),
+                rasa=level_stats(paired_rasa),
+                overhead=overhead(paired_gateway, paired_rasa),
                 gateway_crisis=Latency.of(r for r in runs["gateway"].results if r.path == "crisis"),
+                paired_throughput=level_stats(paired).throughput,
             )
         )
     return levels
 
 
 def play_level(
-    target: Target,
+    target: Target | tuple[Target, ...],
     level: int,
     line: Iterator[Person],
     args: argparse.Namespace,
-    *,
-    turns: int | None = None,
-    max_seconds: float | None = None,
 ) -> LevelRun:
-    """One level against one target, bounded as the command line says (or as given)."""
+    """One level against one target (or paired targets), bounded as the command line says."""
     return asyncio.run(
         run_level(
             target,
             level=level,
             people=line,
-            turns=turns or args.turns,
-            max_seconds=max_seconds or args.level_seconds,
+            turns=args.turns,
+            max_seconds=args.level_seconds,
             timeout=args.timeout,
         )
     )
@@ -329,8 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             with PeakMemory(pids) as memory:
                 say("Warming up: every script once through each target…")
                 warm_up((rasa, gateway), line, len(scripts), args.timeout)
-                longest = max(len(script.turns) for script in scripts)
-                levels = sweep(gateway, rasa, line, args, longest_script=longest)
+                levels = sweep(gateway, rasa, line, args)
                 if args.profile_level:
                     say(f"Profile: {args.profile_level} people, gateway under pyinstrument…")
                     profiling.set()

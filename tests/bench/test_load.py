@@ -16,12 +16,11 @@ from bench.load import (
     LevelRun,
     RasaTarget,
     TurnResult,
-    joined,
     judge,
+    only,
     play_turn,
     rasa_texts,
     require_loopback,
-    rounds_for,
     run_level,
     signed_webhook,
     twiml_bodies,
@@ -213,20 +212,21 @@ def test_bad_settings_are_refused() -> None:
         run(FakeTarget(), level=0, turns=10)
 
 
-def test_two_rounds_only_when_half_the_budget_still_holds_whole_conversations() -> None:
-    assert rounds_for(level=1, turns=100, longest_script=8) == 2
-    assert rounds_for(level=5, turns=100, longest_script=8) == 2
-    assert rounds_for(level=20, turns=100, longest_script=8) == 1
-    assert rounds_for(level=7, turns=100, longest_script=8) == 1  # 50 < 56
+class OtherTarget(FakeTarget):
+    name = "other"
 
 
-def test_runs_of_one_target_and_level_are_joined() -> None:
-    first = run(FakeTarget(), level=2, turns=10)
-    second = run(FakeTarget(), level=2, turns=10)
-    both = joined([first, second])
-    assert both.elapsed_s == first.elapsed_s + second.elapsed_s
-    assert both.results == first.results + second.results
-    with pytest.raises(ValueError):
-        joined([first, run(FakeTarget(), level=3, turns=10)])
-    with pytest.raises(ValueError):
-        joined([])
+def test_a_paired_level_sends_each_workers_conversations_to_the_targets_in_turn() -> None:
+    fake, other = FakeTarget(), OtherTarget()
+    line = people(all_scripts(), numbers=itertools.count(1))
+    result = asyncio.run(
+        run_level((fake, other), level=4, people=line, turns=120, max_seconds=10, timeout=1)
+    )
+    assert result.target == "fake+other"
+    fake_phones = {phone for phone, _ in fake.sent}
+    other_phones = {phone for phone, _ in other.sent}
+    assert fake_phones and other_phones and not fake_phones & other_phones
+    assert fake.most_in_flight + other.most_in_flight >= 4
+    assert len(only(result, "fake").results) == len(fake.sent)
+    assert len(only(result, "other").results) == len(other.sent)
+    assert only(result, "fake").elapsed_s == result.elapsed_s
