@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--turns",
         type=int,
         default=100,
-        help="turns per level and target (at least one whole conversation per person)",
+        help="turns per run of a level (at least one whole conversation per person)",
     )
     parser.add_argument(
         "--level-seconds", type=float, default=25.0, help="no turn starts later than this"
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         profile=profile,
         plot="latency.png",
         notes=(
-            f"Turn budget {args.turns} per level and target, at most "
+            f"Turn budget {args.turns} per run of a level, at most "
             f"{args.level_seconds:.0f} s each; {args.crisis_messages} crisis messages each way.",
         ),
     )
