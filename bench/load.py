@@ -13,7 +13,6 @@ Twilio signs) and Rasa's REST channel. Only loopback addresses are accepted.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -210,9 +209,10 @@ async def run_level(
     """Play conversations with `level` people at once until `turns` or `max_seconds` run out.
 
     Args:
-        target: where the turns go; with several, each worker sends its conversations to
-            them in turn (worker i starting with the i-th), so that they share the same
-            moments of the machine's load: a paired comparison.
+        target: where the turns go. With several, the people drawn from the line go to
+            them in turn, so that they share the same moments of the machine's load: a
+            paired comparison. Give such a run a line that repeats each script once per
+            target (see `paired`), so that every script goes to every target.
         level: how many people talk at once.
         people: the line of people (shared between levels, so every number is new).
         turns: the turn budget; a new conversation starts only while some is left, but
@@ -224,20 +224,19 @@ async def run_level(
     if not targets or level < 1 or turns < 1 or max_seconds <= 0 or timeout <= 0:
         raise ValueError("a target; level, turns, max_seconds and timeout must be positive")
     results: list[TurnResult] = []
-    reserved = 0
+    reserved = drawn = 0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
     limits = httpx.Limits(max_connections=level, max_keepalive_connections=level)
 
-    async def worker(client: httpx.AsyncClient, index: int) -> None:
-        nonlocal reserved
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal reserved, drawn
         first = True
-        rotation = itertools.cycle(
-            targets[index % len(targets) :] + targets[: index % len(targets)]
-        )
-        while first or (reserved < turns and loop.time() < deadline):
+        # A paired run ends on whole pairs, time permitting.
+        while first or (loop.time() < deadline and (reserved < turns or drawn % len(targets))):
             first = False
-            person, where = next(people), next(rotation)
+            person, where = next(people), targets[drawn % len(targets)]
+            drawn += 1
             reserved += len(person.script.turns)
             for turn in person.script.turns:
                 if loop.time() >= deadline:
@@ -246,7 +245,7 @@ async def run_level(
 
     async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(client, index) for index in range(level)))
+        await asyncio.gather(*(worker(client) for _ in range(level)))
         elapsed = time.perf_counter() - started
     name = "+".join(t.name for t in targets)
     return LevelRun(target=name, level=level, elapsed_s=elapsed, results=tuple(results))

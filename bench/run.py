@@ -38,7 +38,14 @@ from bench.load import (
 from bench.memory import PeakMemory
 from bench.plot import plot_levels
 from bench.report import BenchReport, LevelFigures, ProfileFigures, render_markdown
-from bench.scripts import CRISIS_MESSAGES, Person, all_scripts, crisis_scripts, people
+from bench.scripts import (
+    CRISIS_MESSAGES,
+    Person,
+    all_scripts,
+    crisis_scripts,
+    paired,
+    people,
+)
 from bench.stats import Latency, LevelStats, level_stats, overhead
 from bot.core.config import PROJECT_ROOT, get_settings
 from bot.launcher import (
@@ -191,7 +198,11 @@ def warm_up(
 
 
 def sweep(
-    gateway: GatewayTarget, rasa: RasaTarget, line: Iterator[Person], args: argparse.Namespace
+    gateway: GatewayTarget,
+    rasa: RasaTarget,
+    line: Iterator[Person],
+    paired_line: Iterator[Person],
+    args: argparse.Namespace,
 ) -> list[LevelFigures]:
     """Every level twice, with new people each time: the gateway alone, then paired.
 
@@ -207,7 +218,9 @@ def sweep(
         plan: list[Target | tuple[Target, ...]] = [gateway, (gateway, rasa)]
         runs = {}
         for target in plan if index % 2 == 0 else reversed(plan):
-            run = play_level(target, level, line, args)
+            run = play_level(
+                target, level, paired_line if isinstance(target, tuple) else line, args
+            )
             runs[run.target] = run
             say(describe(run))
         paired = runs["gateway+rasa"]
@@ -288,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     scripts = all_scripts()
     numbers = itertools.count(1)  # one count for every line: no phone number twice
     line = people(scripts, numbers=numbers)
+    paired_line = people(paired(scripts), numbers=numbers)
     crisis_line = people(crisis_scripts(), numbers=numbers)
     crisis_up = crisis_stopped = profile = None
     profiling = threading.Event()
@@ -313,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             with PeakMemory(pids) as memory:
                 say("Warming up: every script once through each target…")
                 warm_up((rasa, gateway), line, len(scripts), args.timeout)
-                levels = sweep(gateway, rasa, line, args)
+                levels = sweep(gateway, rasa, line, paired_line, args)
                 if args.profile_level:
                     say(f"Profile: {args.profile_level} people, gateway under pyinstrument…")
                     profiling.set()

@@ -203,6 +203,12 @@ def people(scripts: tuple[Script, ...], *, numbers: Iterator[int]) -> Iterator[P
         yield Person(number=next(numbers), script=script)
 
 
+def paired(scripts: tuple[Script, ...], times: int = 2) -> tuple[Script, ...]:
+    """Each script `times` times in a row: a line for a paired run, where the people drawn
+    go to the targets in turn, so that every script is played once through each."""
+    return tuple(script for script in scripts for _ in range(times))
+
+
 def crisis_scripts() -> tuple[Script, ...]:
     """One-message scripts: a crisis message, in each language and script of CRISIS_MESSAGES."""
     return tuple(

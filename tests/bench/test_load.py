@@ -25,7 +25,7 @@ from bench.load import (
     signed_webhook,
     twiml_bodies,
 )
-from bench.scripts import Person, ScriptTurn, all_scripts, people
+from bench.scripts import Person, ScriptTurn, all_scripts, paired, people
 from bot.rasa_client import BotReply
 from tests.conftest import TWILIO_TEST_TOKEN, whatsapp_form
 from tests.gateway.conftest import Gateway
@@ -216,17 +216,28 @@ class OtherTarget(FakeTarget):
     name = "other"
 
 
-def test_a_paired_level_sends_each_workers_conversations_to_the_targets_in_turn() -> None:
+def test_a_paired_level_gives_every_script_to_both_targets() -> None:
     fake, other = FakeTarget(), OtherTarget()
-    line = people(all_scripts(), numbers=itertools.count(1))
+    scripts = all_scripts()
+    line = people(paired(scripts), numbers=itertools.count(1))
     result = asyncio.run(
-        run_level((fake, other), level=4, people=line, turns=120, max_seconds=10, timeout=1)
+        run_level((fake, other), level=1, people=line, turns=200, max_seconds=10, timeout=1)
     )
     assert result.target == "fake+other"
     fake_phones = {phone for phone, _ in fake.sent}
     other_phones = {phone for phone, _ in other.sent}
     assert fake_phones and other_phones and not fake_phones & other_phones
-    assert fake.most_in_flight + other.most_in_flight >= 4
-    assert len(only(result, "fake").results) == len(fake.sent)
-    assert len(only(result, "other").results) == len(other.sent)
-    assert only(result, "fake").elapsed_s == result.elapsed_s
+    fake_part, other_part = only(result, "fake"), only(result, "other")
+    assert {r.script for r in fake_part.results} == {s.name for s in scripts}
+    assert sorted(r.script for r in fake_part.results) == sorted(
+        r.script for r in other_part.results
+    )
+    assert fake_part.elapsed_s == result.elapsed_s
+
+
+def test_a_paired_level_keeps_that_many_people_talking_at_once() -> None:
+    fake, other = FakeTarget(), OtherTarget()
+    line = people(paired(all_scripts()), numbers=itertools.count(1))
+    asyncio.run(run_level((fake, other), level=6, people=line, turns=60, max_seconds=10, timeout=1))
+    assert fake.most_in_flight >= 3 and other.most_in_flight >= 3
+    assert fake.most_in_flight + other.most_in_flight <= 12
