@@ -45,6 +45,7 @@ def plot_levels(levels: tuple[LevelFigures, ...], path: Path, *, subtitle: str =
     left.set_ylabel("turn latency (ms)")
     left.set_title("Turn latency")
     left.legend(fontsize=7)
+    right.set_ylim(bottom=0)
     right.set_ylabel("answered turns per second")
     right.set_title("Throughput")
     right.legend(fontsize=8)
