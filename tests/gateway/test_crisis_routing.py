@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from xml.etree import ElementTree
 
 import pytest
 
+from bot.main import HANDLER_THREADS
 from tests.conftest import post_signed, whatsapp_form
 from tests.gateway.conftest import Gateway
 
@@ -109,11 +112,6 @@ def test_after_the_handoff_closes_the_bot_is_resumed_and_answers(gateway: Gatewa
 def test_a_crisis_is_answered_while_more_people_than_fastapis_40_threads_wait_for_rasa(
     gateway: Gateway,
 ) -> None:
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from bot.main import HANDLER_THREADS
-
     release = threading.Event()
     original = gateway.rasa.send
 
