@@ -16,8 +16,9 @@ MODEL_HASH  := models/sahay.hash
 UV          := $(shell command -v uv 2>/dev/null || echo "$(PY_BOOT) -m uv")
 PY_BOOT     := $(shell command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
+BENCH_ARGS  ?=
 
-.PHONY: help setup run run-prod fault-report shell test train validate lint format lock clean bench-nlu eval-nlu eval-safety eval-crisis-layers browser-deps domain
+.PHONY: help setup run run-prod fault-report shell test train validate lint format lock clean bench bench-nlu eval-nlu eval-safety eval-crisis-layers browser-deps domain
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +30,11 @@ help: ## List the commands
 
 $(VENV)/.synced: pyproject.toml uv.lock .uv-ready
 	uv sync --frozen --python $(APP_PYTHON_VERSION)
+	@touch $@
+
+# The app env plus the `bench` group (plot, memory, profiler); `make test` stays without it.
+$(VENV)/.bench-synced: $(VENV)/.synced
+	uv sync --frozen --python $(APP_PYTHON_VERSION) --group bench
 	@touch $@
 
 $(ENGINE_VENV)/.synced: requirements/engine.txt .uv-ready scripts/find_python310.sh
@@ -76,6 +82,9 @@ eval-nlu: train ## Score the model on the held-out tests/nlu files -> docs/nlu-r
 	  >/dev/null 2>var/eval-nlu.log || true
 	@sed -n '1,/^## Crisis/p' docs/nlu-report.md
 
+bench: train $(VENV)/.bench-synced ## Load test: gateway vs plain Rasa by concurrency -> bench/results/ (BENCH_ARGS="--levels 1,5 --turns 20")
+	$(PY) -m bench $(BENCH_ARGS)
+
 bench-nlu: train ## Latency of /model/parse over the held-out files -> docs/nlu-bench.md
 	$(PY) scripts/bench_nlu.py --model $(MODEL) --tests tests/nlu --out docs/nlu-bench.md
 
@@ -99,13 +108,13 @@ test: train validate browser-deps ## Install what is needed, validate the data, 
 	exit $$status
 
 lint: setup ## ruff and mypy
-	$(VENV)/bin/ruff check bot actions ivr tests scripts
-	$(VENV)/bin/ruff format --check bot actions ivr tests scripts
+	$(VENV)/bin/ruff check bot actions ivr tests scripts bench
+	$(VENV)/bin/ruff format --check bot actions ivr tests scripts bench
 	$(VENV)/bin/mypy
 
 format: setup ## Apply ruff's fixes and formatting
-	$(VENV)/bin/ruff check --fix bot actions ivr tests scripts
-	$(VENV)/bin/ruff format bot actions ivr tests scripts
+	$(VENV)/bin/ruff check --fix bot actions ivr tests scripts bench
+	$(VENV)/bin/ruff format bot actions ivr tests scripts bench
 
 clean: ## Remove environments, models and local data
 	rm -rf $(VENV) $(ENGINE_VENV) build models/*.tar.gz $(MODEL_HASH) var .uv-ready .rasa

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 
 SWEEP_INTERVAL_SECONDS = 60
+# Each WhatsApp handler holds a worker thread while Rasa answers. With FastAPI's 40, the
+# 41st person in a busy minute — even one in crisis, answered without Rasa — waited for a
+# thread behind 40 Rasa turns (`make bench`, 50 people: crisis replies p95 over 1 s).
+HANDLER_THREADS = 200
 
 
 async def _sweep_abandoned_handoffs(settings: Settings) -> None:
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
         migrate(settings.database_url)
         changes.feed.configure(settings.redis_url)
         # Load and compile the crisis rules now: a broken rules file must stop the start,

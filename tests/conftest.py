@@ -13,7 +13,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -90,11 +90,17 @@ def post_signed(
 
 @dataclass
 class Helpline:
-    """A running helpline: its address, settings and log folder."""
+    """A running helpline: its address, settings and log folder.
+
+    `processes` maps each service's name to its process; `running_helpline` stops whatever
+    it holds when the block ends, so a caller that restarts a service (the benchmark)
+    puts the new process there.
+    """
 
     url: str
     settings: Settings
     logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def whatsapp(self, body: str, **kwargs: str) -> httpx.Response:
         """Send a signed WhatsApp message to the gateway."""
@@ -117,20 +123,20 @@ def running_helpline(tmp: Path) -> Iterator[Helpline]:
         RASA_TOKEN="-" + secrets.token_urlsafe(16),
     )
     logs = tmp / "logs"
-    processes: list[subprocess.Popen[bytes]] = [
-        start(command, log_dir=logs) for command in service_commands(settings)
-    ]
+    processes: dict[str, subprocess.Popen[bytes]] = {
+        command.name: start(command, log_dir=logs) for command in service_commands(settings)
+    }
     url = f"http://127.0.0.1:{settings.gateway_port}"
     try:
-        if not wait_until_ready(url, processes):
+        if not wait_until_ready(url, list(processes.values())):
             report = "\n".join(
                 f"--- {log.name} ---\n{log.read_text(errors='replace')[-3000:]}"
                 for log in sorted(logs.glob("*.log"))
             )
             pytest.fail(f"the helpline did not become ready:\n{report}")
-        yield Helpline(url=url, settings=settings, logs=logs)
+        yield Helpline(url=url, settings=settings, logs=logs, processes=processes)
     finally:
-        stop(processes)
+        stop(list(processes.values()))
 
 
 @pytest.fixture(scope="session")

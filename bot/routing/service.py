@@ -216,8 +216,17 @@ def _handle_stored(
                 )
         discreet = contact.discreet
         state = conversation.state
-        quiet = _recently_answered(session=session, conversation_id=conversation.id)
-        waiting = _waiting_line(session=session, conversation_id=conversation.id)
+        # Only someone waiting for a counsellor is told their place (see _answer): spare
+        # every other message these queries.
+        waiting_turn = state == "queued" and not crisis.is_crisis
+        quiet = waiting_turn and _recently_answered(
+            session=session, conversation_id=conversation.id
+        )
+        waiting = (
+            _waiting_line(session=session, conversation_id=conversation.id)
+            if waiting_turn and not quiet
+            else None
+        )
         conversation_id = conversation.id
         sender = contact.phone_key
         resume = conversation.state == "bot" and conversation.bot_paused
@@ -430,13 +439,11 @@ def _answer(
     # On a phone call, the gateway's own replies are their voice variations, as Rasa's are.
     voice = inbound.channel == "voice"
     if crisis.is_crisis:
-        # Answered here, at once, without Rasa: it may be down, and a person in crisis
-        # must not wait for it. The urgent handoff is already queued.
+        # Answered here, at once, without Rasa: it may be down or busy, and a person in
+        # crisis must not wait for it. The urgent handoff is already queued; Rasa is
+        # paused in the background.
         name = _crisis_response(crisis)
-        try:
-            rasa.pause(sender=sender)
-        except RasaUnavailable as error:
-            log.warning("could not pause Rasa for a crisis handoff: %s", error)
+        rasa.pause_soon(sender=sender)
         # The danger reply says "reply 1 and we will write carefully": 1 turns discreet on.
         offer = ("/request_discreet",) if name == "utter_danger" and not discreet else ()
         return [BotReply(text=catalogue.render(name, language, voice=voice), choices=offer)]

@@ -31,8 +31,12 @@ def get_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the gateway and the action server (two processes) write the same file.
+    # NORMAL syncs the log at checkpoints instead of at every commit: still safe from
+    # corruption and durable when a process crashes; a power cut may undo the last
+    # commits. It halves the gateway's own time per message (`make bench`).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -45,6 +45,10 @@ class RecordingRasa:
             raise RasaUnavailable("connection refused")
         self.paused.add(sender)
 
+    def pause_soon(self, *, sender: str) -> None:
+        if not self.down:  # the real client only logs the failure
+            self.paused.add(sender)
+
     def resume(self, *, sender: str) -> None:
         self.paused.discard(sender)
 

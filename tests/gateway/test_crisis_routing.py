@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from xml.etree import ElementTree
 
 import pytest
 
+from bot.main import HANDLER_THREADS
 from tests.conftest import post_signed, whatsapp_form
 from tests.gateway.conftest import Gateway
 
@@ -103,3 +107,41 @@ def test_after_the_handoff_closes_the_bot_is_resumed_and_answers(gateway: Gatewa
     send(gateway, "thank you, I feel safer now")
     assert not gateway.rasa.paused
     assert gateway.rasa.turns[-1]["text"] == "thank you, I feel safer now"
+
+
+def test_a_crisis_is_answered_while_more_people_than_fastapis_40_threads_wait_for_rasa(
+    gateway: Gateway,
+) -> None:
+    release = threading.Event()
+    original = gateway.rasa.send
+
+    def slow_send(**kwargs: object) -> object:
+        release.wait(timeout=30)  # Rasa busy with everyone's turn
+        return original(**kwargs)  # type: ignore[arg-type]
+
+    gateway.rasa.send = slow_send  # type: ignore[method-assign]
+    waiting = 45
+    assert waiting < HANDLER_THREADS
+    with ThreadPoolExecutor(max_workers=waiting + 1) as pool:
+        busy = [
+            pool.submit(
+                post_signed,
+                gateway.client,
+                URL,
+                whatsapp_form("hello, what is e-shram", sender=f"+91980004{i:04d}"),
+            )
+            for i in range(waiting)
+        ]
+        deadline = time.monotonic() + 10  # until FastAPI's default 40 threads are taken
+        while sum("AnyIO" in t.name for t in threading.enumerate()) < 40:
+            assert time.monotonic() < deadline, "the handlers did not start"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        try:
+            crisis = pool.submit(post_signed, gateway.client, URL, whatsapp_form("I want to die"))
+            response = crisis.result(timeout=10)  # no free thread: TimeoutError
+        finally:
+            release.set()
+        assert response.status_code == 200
+        assert "14416" in response.text
+        assert all(f.result(timeout=30).status_code == 200 for f in busy)

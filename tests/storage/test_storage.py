@@ -94,3 +94,11 @@ def test_a_new_key_cannot_read_old_rows(database_url: str, tmp_path) -> None:  #
             pass
         else:
             raise AssertionError("decrypted with the wrong key")
+
+
+def test_sqlite_writes_ahead_and_syncs_at_checkpoints(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = get_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
