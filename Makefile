@@ -29,10 +29,10 @@ help: ## List the commands
 	@touch $@
 
 $(VENV)/.synced: pyproject.toml uv.lock .uv-ready
-	uv sync --frozen --python $(APP_PYTHON_VERSION)
+	uv sync --frozen --group bench --python $(APP_PYTHON_VERSION)
 	@touch $@
 
-# The app env plus the `bench` group (plot, memory, profiler); `make test` stays without it.
+# The `bench` group (plot, memory, profiler) is in the app env too, so that its tests run.
 $(VENV)/.bench-synced: $(VENV)/.synced
 	uv sync --frozen --python $(APP_PYTHON_VERSION) --group bench
 	@touch $@
