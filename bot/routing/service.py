@@ -152,18 +152,12 @@ def _handle_stored(
                 stored=stored,
                 word=inbound.text,
             )
-            _store_replies(
+            return _gateway_answer(
                 session=session,
                 settings=settings,
+                catalogue=catalogue,
                 conversation=conversation,
                 replies=word_replies,
-                discreet=contact.discreet,
-                catalogue=catalogue,
-            )
-            return RoutingResult(
-                replies=_discreet(word_replies, contact.discreet, conversation.language, catalogue),
-                language=conversation.language,
-                discreet=contact.discreet,
             )
         turn = inbound_turn(
             session=session,
@@ -201,18 +195,12 @@ def _handle_stored(
             )
             if settled is not None:
                 mark_answered(session=session, message_id=inbound_id)
-                _store_replies(
+                return _gateway_answer(
                     session=session,
                     settings=settings,
+                    catalogue=catalogue,
                     conversation=conversation,
                     replies=settled,
-                    discreet=contact.discreet,
-                    catalogue=catalogue,
-                )
-                return RoutingResult(
-                    replies=_discreet(settled, contact.discreet, language, catalogue),
-                    language=language,
-                    discreet=contact.discreet,
                 )
         discreet = contact.discreet
         state = conversation.state
@@ -285,6 +273,31 @@ def _handle_stored(
     return RoutingResult(
         replies=_discreet(replies, discreet, language, catalogue),
         language=language,
+        discreet=discreet,
+    )
+
+
+def _gateway_answer(
+    *,
+    session: Session,
+    settings: Settings,
+    catalogue: ResponseCatalogue,
+    conversation: Conversation,
+    replies: list[BotReply],
+) -> RoutingResult:
+    """Store and return a turn the gateway answered itself (a safety setting)."""
+    discreet = conversation.contact.discreet
+    _store_replies(
+        session=session,
+        settings=settings,
+        conversation=conversation,
+        replies=replies,
+        discreet=discreet,
+        catalogue=catalogue,
+    )
+    return RoutingResult(
+        replies=_discreet(replies, discreet, conversation.language, catalogue),
+        language=conversation.language,
         discreet=discreet,
     )
 
