@@ -108,6 +108,11 @@ class ValidateScreeningForm(FormValidationAction):
         session = session_of(tracker)
         if session is None:
             return {"screening_answer": "done"}
+        if slot_value is None:
+            # action_start_screening emptied the slot just before the form started: rasa-sdk
+            # validates every slot set since the person's message, this one too, but
+            # nothing was answered yet ("Sorry, I did not understand" was the old reply).
+            return {"screening_answer": None}
         current = question(session)
         outcome = answer(session, str(slot_value or ""))
         if outcome == "unclear":

@@ -33,7 +33,10 @@ def take_answer(
         The slots for the form: the answer slot stays empty (ask the next question) until
         the check is done or stopped; the session slot keeps the progress.
     """
-    outcome = answer(session, str(reply or ""))
+    if reply is None:
+        # The start action emptied the slot: nothing was answered yet, so say nothing.
+        return {answer_slot: None}
+    outcome = answer(session, str(reply))
     if outcome == "unclear":
         dispatcher.utter_message(text=unclear)
     done = outcome in ("done", "stopped")

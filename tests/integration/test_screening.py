@@ -94,3 +94,12 @@ def test_romanised_bengali_and_item_9_leads_to_asq_and_the_crisis_path(
     assert ("urgent", "screening:asq_acute") in handoffs(helpline, sender)
     instruments = [row[0] for row in stored_results(helpline, sender)]
     assert instruments == ["phq4", "phq9", "asq"]
+
+
+def test_yes_to_the_offer_starts_without_a_complaint(helpline: Helpline) -> None:
+    sender = "+919866600099"
+    say(helpline, sender, "hi")
+    say(helpline, sender, "1")  # English
+    assert say(helpline, sender, "/start_screening")
+    first = say(helpline, sender, "yes")
+    assert first and "did not understand" not in first, first

@@ -40,3 +40,12 @@ def test_the_form_keeps_asking_until_done() -> None:
     )
     assert slots["check_answer"] is None
     assert slots["check_session"]["answers"] == {"abroad": 1}
+
+
+def test_the_emptied_slot_at_the_start_is_not_an_unclear_answer() -> None:
+    session = CheckSession(language="en")
+    tracker = make_tracker(slots={"check_session": session.to_dict()})
+    dispatcher = CollectingDispatcher()
+    slots = ValidateSafeMigrationForm().validate_check_answer(None, dispatcher, tracker, {})
+    assert slots == {"check_answer": None}
+    assert dispatcher.messages == []

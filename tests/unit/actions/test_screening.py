@@ -55,6 +55,16 @@ def test_questions_are_asked_in_the_persons_language() -> None:
     assert "1" in message["text"] and any("\u0900" <= ch <= "\u097f" for ch in message["text"])
 
 
+def test_the_emptied_slot_at_the_start_is_not_an_unclear_answer() -> None:
+    """rasa-sdk validates the slot action_start_screening emptied: nothing to say yet."""
+    session = start(language="en", trauma=False)
+    tracker = make_tracker(slots={"screening_session": session.to_dict()})
+    dispatcher = CollectingDispatcher()
+    slots = ValidateScreeningForm().validate_screening_answer(None, dispatcher, tracker, {})
+    assert slots == {"screening_answer": None}
+    assert dispatcher.messages == []
+
+
 def test_unclear_answer_is_asked_again() -> None:
     session = start(language="en", trauma=False)
     tracker = make_tracker(slots={"screening_session": session.to_dict()})
