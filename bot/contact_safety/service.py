@@ -74,12 +74,6 @@ class SafetyWords:
     careful_keywords: dict[str, tuple[str, ...]]
     settings_keywords: dict[str, tuple[str, ...]]
 
-    @property
-    def folded_exit_words(self) -> frozenset[str]:
-        """Every exit word of every language, folded; "exit" always among them."""
-        words = {fold_word(word) for words in self.exit_words.values() for word in words}
-        return frozenset(word for word in words | {"exit"} if word)
-
 
 def _read(name: str, key: str) -> dict[str, tuple[str, ...]]:
     path = SAFETY_DIR / name
@@ -123,7 +117,8 @@ def keyword_command(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _folded_exit_words() -> frozenset[str]:
-    return safety_words().folded_exit_words
+    """Every exit word of every language, folded; "exit" always among them."""
+    return _folded(safety_words().exit_words, "exit")
 
 
 def safe_word_key(word: str, *, secret: str) -> str:
