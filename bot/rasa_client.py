@@ -1,4 +1,5 @@
-"""Talking to the Rasa server: its REST channel for turns, plain GETs for readiness."""
+"""Talking to the Rasa server: its `sahay` channel for turns (`bot.engine.channel`: the
+REST channel's format, each message processed at most once), plain GETs for readiness."""
 
 from __future__ import annotations
 
@@ -11,9 +12,21 @@ import httpx
 
 log = logging.getLogger(__name__)
 
+TURN_PATH = "/webhooks/sahay/webhook"
+
 
 class RasaUnavailable(Exception):
     """Rasa did not answer in time or answered with an error."""
+
+
+class RasaBusy(RasaUnavailable):
+    """Rasa refused the message as already claimed: a turn is running on it right now
+    (`processed` False), or it was processed before (`processed` True; its replies are in
+    the tracker, `RasaClient.replies_to`)."""
+
+    def __init__(self, *, processed: bool) -> None:
+        super().__init__("processed before" if processed else "being processed")
+        self.processed = processed
 
 
 @dataclass(frozen=True)
@@ -39,12 +52,13 @@ class RasaClient:
         self._events = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rasa-events")
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
-        """Send one user turn through the REST channel and return the bot's messages."""
+        """Send one user turn and return the bot's messages (RasaBusy: already claimed)."""
         try:
             response = self._client.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
+                TURN_PATH, json={"sender": sender, "message": text, "metadata": metadata}
             )
+            if response.status_code == 409:
+                raise RasaBusy(processed=_claim_state(response) == "processed")
             response.raise_for_status()
             payload = response.json()
         except (httpx.HTTPError, ValueError) as error:
@@ -146,3 +160,10 @@ def _log_pause_failure(future: Future[None]) -> None:
     error = future.exception()
     if error is not None:
         log.warning("could not pause Rasa for a crisis handoff: %s", error)
+
+
+def _claim_state(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("status") or "")
+    except (ValueError, AttributeError):
+        return ""

@@ -8,7 +8,10 @@ Every gateway replica runs `retry_pending` every few seconds (`RetryScheduler`):
   is claimed with a compare-and-set on its status, so two replicas never both send it;
 - before sending, Rasa's tracker is asked whether it already processed the message (a
   turn that timed out on our side may have finished on Rasa's): then its replies are
-  delivered as they are, and the message is not sent twice;
+  delivered as they are, and the message is not sent twice; a turn still running on it
+  is not in the tracker yet, but the engine's channel refuses the message while it runs
+  (`bot.engine.channel`: a claim per message, kept alive by a heartbeat), so it is left
+  for a later pass;
 - the replies reach the person as messages the helpline starts (Twilio's REST API on
   WhatsApp, the simulator's outbox locally);
 - a message still unanswered after SAHAY_PENDING_HANDOFF_MINUTES, or one that can no
@@ -37,7 +40,7 @@ from bot.core.config import Settings
 from bot.handoff.queue import aware
 from bot.handoff.service import request_handoff
 from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_to_person
-from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
+from bot.rasa_client import BotReply, RasaBusy, RasaClient, RasaUnavailable
 from bot.storage.crypto import decrypt
 from bot.storage.db import session_scope
 from bot.storage.models import Contact, Conversation, Message, utcnow
@@ -305,16 +308,9 @@ def _retry_conversation(
             report.still_pending += 1
             return
         try:
-            replies = rasa.replies_to(sender=pending.sender, ref=pending.sid)
-            if replies is None:
-                metadata: dict[str, Any] = {
-                    "channel": pending.channel,
-                    "language": pending.language,
-                    "sahay_ref": pending.sid,
-                }
-                replies = rasa.send(sender=pending.sender, text=pending.text, metadata=metadata)
+            replies = _answer_once(rasa, pending)
         except RasaUnavailable as error:
-            log.info("Rasa still unavailable for a pending message: %s", error)
+            log.info("Rasa has not answered a pending message yet: %s", error)
             _release(settings=settings, pending=pending, to_counsellor=False, attempted=True)
             report.still_pending += 1
             return
@@ -322,6 +318,33 @@ def _retry_conversation(
             settings=settings, pending=pending, conversation_id=conversation_id, replies=replies
         )
         report.answered += 1
+
+
+def _answer_once(rasa: RasaClient, pending: _Pending) -> list[BotReply]:
+    """Rasa's replies to the message, processing it only if it never was.
+
+    The tracker tells whether Rasa processed it (a turn that outlived our deadline); the
+    engine's channel refuses it while a turn on it is still running (`RasaBusy`), which
+    the tracker cannot show until that turn ends.
+    """
+    replies = rasa.replies_to(sender=pending.sender, ref=pending.sid)
+    if replies is not None:
+        return replies
+    metadata: dict[str, Any] = {
+        "channel": pending.channel,
+        "language": pending.language,
+        "sahay_ref": pending.sid,
+    }
+    try:
+        return rasa.send(sender=pending.sender, text=pending.text, metadata=metadata)
+    except RasaBusy as busy:
+        if not busy.processed:
+            raise
+    # Processed meanwhile, between our look at the tracker and the send.
+    replies = rasa.replies_to(sender=pending.sender, ref=pending.sid)
+    if replies is None:
+        raise RasaUnavailable("processed, but not in the tracker yet")
+    return replies
 
 
 def _release(

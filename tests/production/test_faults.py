@@ -316,6 +316,7 @@ def check(name: str, result: dict[str, object], seconds: float) -> None:
 
 def test_a_rasa_replica_killed_during_a_burst(running: Running) -> None:
     started = time.monotonic()
+    running.actions.delay = 1.0  # turns last a second: the kill finds some of them running
     burst = send_burst(
         running,
         people=10,
@@ -324,6 +325,7 @@ def test_a_rasa_replica_killed_during_a_burst(running: Running) -> None:
         during=lambda: running.cluster.kill("rasa-1"),
         after_messages=6,
     )
+    running.actions.delay = 0.0
     running.cluster.restart("rasa-1")  # as a supervisor (or Kubernetes) would
     final = settle(running, burst)
     check(

@@ -18,7 +18,7 @@ from bot.core.config import Settings
 from bot.core.deps import get_rasa
 from bot.handoff.service import open_handoff
 from bot.main import create_app
-from bot.rasa_client import BotReply, RasaUnavailable
+from bot.rasa_client import BotReply, RasaBusy, RasaUnavailable
 from bot.responses import get_catalogue
 from bot.routing import spool
 from bot.routing.retry import retry_pending
@@ -143,6 +143,46 @@ def test_a_turn_rasa_finished_after_the_deadline_is_not_sent_twice(app_for, twil
     assert retry_pending(settings=settings, rasa=rasa).answered == 1
     assert len(rasa.turns) == 1  # found in the tracker, not sent again
     assert [r["Body"] for r in twilio.requests] == ["Namaste from Sahay"]
+
+
+class StillRunningRasa(SlowRasa):
+    """The turn outlives the deadline and is still running when the retry comes: not in
+    the tracker yet, and the engine's channel refuses the message (bot.engine.channel)."""
+
+    running: bool = True
+    finish_on_send: bool = False
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
+        if self.turns and metadata.get("sahay_ref") == self.turns[-1]["metadata"]["sahay_ref"]:
+            self.running = self.running and not self.finish_on_send
+            raise RasaBusy(processed=not self.running)
+        return super().send(sender=sender, text=text, metadata=metadata)
+
+    def replies_to(self, *, sender: str, ref: str) -> list[BotReply] | None:
+        return None if self.running else super().replies_to(sender=sender, ref=ref)
+
+
+def test_a_turn_still_running_at_the_retry_is_left_for_later_not_sent_twice(
+    app_for, twilio
+) -> None:  # type: ignore[no-untyped-def]
+    rasa = StillRunningRasa()
+    client, settings = app_for(rasa)
+    post_signed(client, URL, whatsapp_form("I need help with my ration card"))
+    assert statuses(settings) == ["pending_rasa"]
+
+    age_attempts(settings)  # the grace is over, but the turn still runs (a slow action)
+    report = retry_pending(settings=settings, rasa=rasa)
+    assert report.answered == 0 and report.still_pending == 1
+    assert statuses(settings) == ["pending_rasa"] and twilio.requests == []
+
+    # The turn ends between the retry's look at the tracker and its send: the engine
+    # says "processed", and the replies are read from the tracker.
+    rasa.finish_on_send = True
+    age_attempts(settings)
+    assert retry_pending(settings=settings, rasa=rasa).answered == 1
+    assert len(rasa.turns) == 1
+    assert [r["Body"] for r in twilio.requests] == ["Namaste from Sahay"]
+    assert statuses(settings) == ["answered_late"]
 
 
 def test_later_messages_wait_behind_earlier_ones_in_order(app_for, twilio) -> None:  # type: ignore[no-untyped-def]
