@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.core.config import Settings
 from bot.rasa_client import BotReply, RasaClient
+from bot.responses import ResponseCatalogue
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class Verdict:
 
     allowed: bool
     retry_after: int = 0
+    first_refused: bool = False  # the first hit over the limit in this window
 
 
 class RateLimiter:
@@ -69,7 +71,9 @@ class RateLimiter:
         count = self._count(f"sahay:rate:{key}:{window}", window)
         if count is None:
             return Verdict(True)
-        return Verdict(count <= limit, 0 if count <= limit else retry_after)
+        if count <= limit:
+            return Verdict(True)
+        return Verdict(False, retry_after, first_refused=count == limit + 1)
 
     def _count(self, name: str, window: int) -> int | None:
         if self._redis is not None:
@@ -140,14 +144,26 @@ def ip_limit_middleware(
 
 
 class ThrottledRasa:
-    """Rasa as seen by a sender over their limit: their turn waits in the retry queue."""
+    """Rasa as seen by a sender over their limit: their turn waits in the retry queue.
 
-    def __init__(self, rasa: RasaClient) -> None:
+    The first message over the limit in a minute is told so ("give me a minute: I will
+    answer them one by one"), in the person's language; the rest get no reply until the
+    retries answer them in order.
+    """
+
+    def __init__(
+        self, rasa: RasaClient, *, catalogue: ResponseCatalogue | None = None, tell: bool = False
+    ) -> None:
         self._rasa = rasa
+        self._catalogue = catalogue
+        self._tell = tell
 
     def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
-        """Not sent now: an empty, degraded reply keeps the message for a retry."""
-        return [BotReply(text="", degraded=True)]
+        """Not sent now: a degraded reply keeps the message for a retry."""
+        note = ""
+        if self._tell and self._catalogue is not None:
+            note = self._catalogue.render("utter_slow_down", metadata.get("language"))
+        return [BotReply(text=note, degraded=True)]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._rasa, name)

@@ -114,9 +114,12 @@ def whatsapp_webhook(
     """
     inbound = inbound_from_form(form)
     sender = phone_key(inbound.address, secret=settings.phone_hash_key)
-    if not sender_verdict(request, settings, sender).allowed:
+    verdict = sender_verdict(request, settings, sender)
+    if not verdict.allowed:
         # Over the sender's limit: stored and read for crisis, then queued, not dropped.
-        rasa = ThrottledRasa(rasa)  # type: ignore[assignment]
+        rasa = ThrottledRasa(  # type: ignore[assignment]
+            rasa, catalogue=catalogue, tell=verdict.first_refused
+        )
     inbound = prepare_inbound(
         settings=settings, inbound=inbound, transcriber=transcriber_for(settings)
     )

@@ -26,6 +26,7 @@ from bot.core.deps import get_rasa
 from bot.main import create_app
 from bot.rasa_client import BotReply
 from bot.ratelimit import RateLimiter, client_address
+from bot.responses import get_catalogue
 from bot.routing.choices import decide_turn, pick_choice
 from bot.storage.crypto import normalise_address, phone_key
 from bot.storage.db import session_scope
@@ -300,6 +301,10 @@ def test_rate_limit_per_sender_queues_whatsapp_and_refuses_the_simulator(tmp_pat
         ]
     assert [a.status_code for a in answers] == [200] * 5
     assert len(rasa.turns) == 3 + 1  # the first three, then the other person's
+    # The first message over the limit is told to wait a minute; the next gets no reply.
+    slow_down = get_catalogue().render("utter_slow_down", "en")
+    assert slow_down in answers[3].text and "one by one" in slow_down
+    assert slow_down not in answers[4].text and "<Message>" not in answers[4].text
     assert "14416" in crisis.text  # over the limit, a crisis is still answered at once
     assert other.status_code == 200
     assert [s.status_code for s in simulated] == [200, 200, 200, 429]

@@ -23,6 +23,7 @@ VOICE = RESPONSES / "voice"
 CHAT_ONLY = {
     "utter_followup_reached": "a WhatsApp check-in the follow-up runner sends, never a reply",
     "utter_followup_helped": "a WhatsApp check-in the follow-up runner sends, never a reply",
+    "utter_slow_down": "the WhatsApp rate limit's note (bot/ratelimit.py); calls are not limited",
     # Safety for a watched phone on WhatsApp (bot/contact_safety): the gateway takes these
     # only on chat channels, and on a call the actions answer utter_anything_else instead;
     # a caller leaves by hanging up.
