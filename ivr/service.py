@@ -13,10 +13,11 @@ from bot.console.phones import counsellor_phone
 from bot.core.config import Settings
 from bot.handoff.queue import queue_position
 from bot.handoff.service import open_handoff, request_handoff
+from bot.routing.service import get_or_create_contact, open_conversation
 from bot.screening.records import add_results
 from bot.screening.session import ScreeningSession
-from bot.storage.crypto import decrypt, encrypt, normalise_address, phone_key
-from bot.storage.models import Contact, Conversation, Counsellor, Handoff, Message, utcnow
+from bot.storage.crypto import decrypt, encrypt, phone_key
+from bot.storage.models import Conversation, Counsellor, Handoff, Message, utcnow
 from ivr.config import IvrSettings
 from ivr.models import IvrCall
 
@@ -58,28 +59,8 @@ def conversation_for(
     """The caller's open voice conversation (made on first need), in the call's language."""
     conversation = session.get(Conversation, call.conversation_id) if call.conversation_id else None
     if conversation is None or conversation.state not in OPEN_STATES:
-        contact = session.scalar(select(Contact).where(Contact.phone_key == call.caller_key))
-        if contact is None:
-            contact = Contact(
-                phone_key=call.caller_key,
-                phone_encrypted=encrypt(normalise_address(caller), key=settings.encryption_key),
-            )
-            session.add(contact)
-            session.flush()
-        conversation = session.scalar(
-            select(Conversation)
-            .where(
-                Conversation.contact_id == contact.id,
-                Conversation.channel == "voice",
-                Conversation.state.in_(OPEN_STATES),
-            )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-        if conversation is None:
-            conversation = Conversation(contact=contact, channel="voice", state="bot")
-            session.add(conversation)
-            session.flush()
+        contact = get_or_create_contact(session=session, settings=settings, address=caller)
+        conversation = open_conversation(session=session, contact=contact, channel="voice")
         call.conversation_id = conversation.id
     if call.language:
         conversation.language = call.language

@@ -122,7 +122,7 @@ def close_handoff(*, session: Session, handoff: Handoff, actor: str, outcome: st
     _transition(handoff, to_state="closed", actor=actor, note=outcome)
     handoff.outcome = outcome
     handoff.closed_at = utcnow()
-    handoff.conversation.state = "bot"
+    _back_to_bot(handoff.conversation)
 
 
 def abandon_stale_handoffs(*, session: Session, older_than: dt.timedelta, actor: str) -> int:
@@ -136,5 +136,12 @@ def abandon_stale_handoffs(*, session: Session, older_than: dt.timedelta, actor:
     for handoff in stale:
         _transition(handoff, to_state="abandoned", actor=actor, note="no reply")
         handoff.closed_at = utcnow()
-        handoff.conversation.state = "bot"
+        _back_to_bot(handoff.conversation)
     return len(stale)
+
+
+def _back_to_bot(conversation: Conversation) -> None:
+    """The bot takes an open conversation back; a closed one (the person left with the
+    exit word, or erased it) stays closed: one open conversation per person and channel."""
+    if conversation.state in ("queued", "with_counsellor"):
+        conversation.state = "bot"

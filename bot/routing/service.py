@@ -547,6 +547,11 @@ def _recently_answered(*, session: Session, conversation_id: int) -> bool:
 
 
 def _get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:
+    return get_or_create_contact(session=session, settings=settings, address=address)
+
+
+def get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:
+    """The person by the keyed hash of their number, made on first contact (race-safe)."""
     key = phone_key(address, secret=settings.phone_hash_key)
     contact = session.scalar(select(Contact).where(Contact.phone_key == key))
     if contact is not None:
@@ -567,21 +572,42 @@ def _get_or_create_contact(*, session: Session, settings: Settings, address: str
 
 
 def _open_conversation(*, session: Session, contact: Contact, channel: str) -> Conversation:
-    conversation = session.scalar(
+    return open_conversation(session=session, contact=contact, channel=channel)
+
+
+def open_conversation(*, session: Session, contact: Contact, channel: str) -> Conversation:
+    """The person's open conversation on this channel, opened on first need.
+
+    One per person and channel, by a unique index: when two of the person's messages
+    arrive on two replicas at once, the second insert fails and takes the first's.
+    """
+    found = _find_open(session=session, contact_id=contact.id, channel=channel)
+    if found is not None:
+        return found
+    conversation = Conversation(contact_id=contact.id, channel=channel, state="bot")
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+            session.flush()
+    except IntegrityError:
+        found = _find_open(session=session, contact_id=contact.id, channel=channel)
+        if found is None:
+            raise
+        return found
+    return conversation
+
+
+def _find_open(*, session: Session, contact_id: int, channel: str) -> Conversation | None:
+    return session.scalar(
         select(Conversation)
         .where(
-            Conversation.contact_id == contact.id,
+            Conversation.contact_id == contact_id,
             Conversation.channel == channel,
             Conversation.state.in_(OPEN_STATES),
         )
         .order_by(Conversation.id.desc())
         .limit(1)
     )
-    if conversation is None:
-        conversation = Conversation(contact=contact, channel=channel, state="bot")
-        session.add(conversation)
-        session.flush()
-    return conversation
 
 
 def _store_inbound(

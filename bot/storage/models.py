@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql import false
+from sqlalchemy.sql import false, text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,11 +85,25 @@ class ContactConsent(Base):
     contact: Mapped[Contact] = relationship(back_populates="consents")
 
 
+OPEN_CONVERSATION = "state IN ('bot', 'queued', 'with_counsellor')"
+
+
 class Conversation(Base):
     """One stretch of contact on one channel, and who holds it: the bot or a counsellor."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_contact_state", "contact_id", "state"),)
+    __table_args__ = (
+        Index("ix_conversations_contact_state", "contact_id", "state"),
+        # One open conversation per person and channel (migration 0017).
+        Index(
+            "uq_conversations_one_open",
+            "contact_id",
+            "channel",
+            unique=True,
+            sqlite_where=text(OPEN_CONVERSATION),
+            postgresql_where=text(OPEN_CONVERSATION),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
