@@ -19,6 +19,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements/engine.txt
 # scikit-learn and indic-transliteration only.
 COPY bot/__init__.py bot/__init__.py
 COPY bot/nlu bot/nlu
+COPY bot/engine bot/engine
 COPY bot/language bot/language
 COPY config.yml endpoints.yml credentials.yml ./
 COPY data data
