@@ -64,10 +64,10 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
-def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to the newest schema (or to `revision`)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["engine"] = get_engine(url)
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

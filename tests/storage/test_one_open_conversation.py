@@ -6,14 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 import bot.routing.service as routing
 from bot.handoff.service import close_handoff, request_handoff
-from bot.storage.db import MIGRATIONS_DIR, get_engine, migrate, session_scope
+from bot.storage.db import get_engine, migrate, session_scope
 from bot.storage.models import Contact, Conversation
 
 KEY = "person-key"
@@ -88,11 +86,7 @@ def test_closing_a_case_does_not_reopen_a_conversation_the_person_left(
 
 
 def test_the_migration_closes_duplicates_left_from_before(database_url: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.attributes["engine"] = get_engine(database_url)
-    command.upgrade(config, "0014")
+    migrate(database_url, "0014")
     contact_id = _contact(database_url)
     with get_engine(database_url).begin() as connection:
         for state in ("bot", "queued", "closed"):
@@ -104,7 +98,7 @@ def test_the_migration_closes_duplicates_left_from_before(database_url: str) -> 
                 ),
                 {"c": contact_id, "s": state},
             )
-    command.upgrade(config, "head")
+    migrate(database_url)
     with session_scope(database_url) as session:
         rows = session.execute(
             select(Conversation.state, Conversation.closed_reason).order_by(Conversation.id)
