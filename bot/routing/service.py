@@ -113,22 +113,15 @@ def _handle_stored(
     inbound: InboundMessage,
 ) -> RoutingResult:
     with session_scope(settings.database_url) as session:
-        contact = _get_or_create_contact(
-            session=session, settings=settings, address=inbound.address
-        )
-        conversation = _open_conversation(session=session, contact=contact, channel=inbound.channel)
-        stored = _store_inbound(
-            session=session, settings=settings, conversation=conversation, inbound=inbound
+        contact, conversation, stored = _store_for_person(
+            session=session, settings=settings, inbound=inbound
         )
         if stored is None:
             session.rollback()  # nothing of this request is kept: the first one stored it
             return RoutingResult(duplicate=True)
         inbound_id = stored.id
         backlog = has_backlog(session=session, conversation_id=conversation.id, before_id=stored.id)
-        crisis = assess(inbound.text)
-        stored.crisis_category = crisis.category
-        stored.crisis_risk = crisis.risk
-        stored.crisis_rule = crisis.rule
+        crisis = _assess_stored(stored, inbound.text)
         chat = inbound.channel != "voice"  # a caller leaves by hanging up
         if chat and is_exit(inbound.text, contact=contact, secret=settings.phone_hash_key):
             mark_answered(session=session, message_id=inbound_id)
@@ -546,8 +539,26 @@ def _recently_answered(*, session: Session, conversation_id: int) -> bool:
     )
 
 
-def _get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:
-    return get_or_create_contact(session=session, settings=settings, address=address)
+def _store_for_person(
+    *, session: Session, settings: Settings, inbound: InboundMessage
+) -> tuple[Contact, Conversation, Message | None]:
+    """The person, their open conversation on the channel, and the message stored in it
+    (None: stored before, a retry)."""
+    contact = get_or_create_contact(session=session, settings=settings, address=inbound.address)
+    conversation = open_conversation(session=session, contact=contact, channel=inbound.channel)
+    stored = _store_inbound(
+        session=session, settings=settings, conversation=conversation, inbound=inbound
+    )
+    return contact, conversation, stored
+
+
+def _assess_stored(stored: Message, text: str) -> CrisisAssessment:
+    """Run the crisis detector on the message and keep what it found on the row."""
+    crisis = assess(text)
+    stored.crisis_category = crisis.category
+    stored.crisis_risk = crisis.risk
+    stored.crisis_rule = crisis.rule
+    return crisis
 
 
 def get_or_create_contact(*, session: Session, settings: Settings, address: str) -> Contact:
@@ -569,10 +580,6 @@ def get_or_create_contact(*, session: Session, settings: Settings, address: str)
         assert found is not None
         return found
     return contact
-
-
-def _open_conversation(*, session: Session, contact: Contact, channel: str) -> Conversation:
-    return open_conversation(session=session, contact=contact, channel=channel)
 
 
 def open_conversation(*, session: Session, contact: Contact, channel: str) -> Conversation:
@@ -675,12 +682,8 @@ def store_replayed(*, settings: Settings, message: spool.SpooledMessage) -> bool
         media_urls=message.media_urls,
     )
     with session_scope(settings.database_url) as session:
-        contact = _get_or_create_contact(
-            session=session, settings=settings, address=inbound.address
-        )
-        conversation = _open_conversation(session=session, contact=contact, channel=inbound.channel)
-        stored = _store_inbound(
-            session=session, settings=settings, conversation=conversation, inbound=inbound
+        _, conversation, stored = _store_for_person(
+            session=session, settings=settings, inbound=inbound
         )
         if stored is None:
             session.rollback()
@@ -689,10 +692,7 @@ def store_replayed(*, settings: Settings, message: spool.SpooledMessage) -> bool
             )
             spool.requeue_if_unconcluded(session=session, existing=existing)
             return False
-        crisis = assess(inbound.text)
-        stored.crisis_category = crisis.category
-        stored.crisis_risk = crisis.risk
-        stored.crisis_rule = crisis.rule
+        _assess_stored(stored, inbound.text)
         if conversation.language is None and message.language is not None:
             conversation.language = message.language
         spool.conclude_replayed(session=session, stored=stored, message=message)
