@@ -1,6 +1,7 @@
 """Fault tests on the production shape: two gateways and two Rasa replicas behind the
-balancers, PostgreSQL and Redis of the tests' own (so that stopping them troubles no
-one else), one action server behind a proxy whose delay the tests set.
+balancers, one action server behind a proxy whose delay the tests set, on this machine's
+PostgreSQL and Redis servers (fresh databases) — except the test that stops PostgreSQL,
+which runs the same shape on a server of its own, so that stopping it troubles no one else.
 
 Each test sends a burst of WhatsApp messages while something fails, then waits for the
 system to recover by itself, and checks on the raw tables that no inbound message was
@@ -12,6 +13,7 @@ The figures are printed, and written to docs/fault-report.md by `make fault-repo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -27,6 +29,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -41,6 +44,11 @@ from tests.fake_twilio import FakeTwilio, fake_twilio
 from tests.production.conftest import PrivatePostgres, PrivateRedis
 from tests.production.servers import ThreadServer
 from tests.production.test_tracker_privacy import converse_then_erase
+
+MACHINE_POSTGRES = os.environ.get(
+    "SAHAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MACHINE_REDIS = os.environ.get("SAHAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -93,31 +101,25 @@ class Running:
     tracker_url: str
     twilio: FakeTwilio
     actions: DelayProxy
-    postgres: PrivatePostgres
     fallback: str
     settings: Settings
+    postgres: PrivatePostgres | None = None  # a server of the test's own, to stop
     people: Iterator[int] = field(default_factory=lambda: iter(range(10_000)))
 
 
-@pytest.fixture(scope="module")
-def running(
-    private_postgres: PrivatePostgres,
-    private_redis: PrivateRedis,
-    tmp_path_factory: pytest.TempPathFactory,
+@contextlib.contextmanager
+def _cluster(
+    tmp: Path, *, app_db: str, tracker_db: str, redis_url: str, postgres: PrivatePostgres | None
 ) -> Iterator[Running]:
     model = PROJECT_ROOT / "models" / "sahay.tar.gz"
     if not model.exists():
         pytest.fail("no trained model: run the tests through `make test`, which trains it")
-    tmp = tmp_path_factory.mktemp("cluster")
-    suffix = secrets.token_hex(3)
-    app_db = private_postgres.create_database(f"sahay_{suffix}")
-    tracker_db = private_postgres.create_database(f"tracker_{suffix}")
     with fake_twilio() as twilio:
         settings = make_settings(
             tmp,
             DATABASE_URL=app_db,
             TRACKER_URL=tracker_db,
-            REDIS_URL=private_redis.url,
+            REDIS_URL=redis_url,
             RASA_TIMEOUT_SECONDS="4",
             SAHAY_REDRIVE_SECONDS="1",
             SAHAY_SPOOL_DIR=str(tmp / "spool"),
@@ -156,14 +158,66 @@ def running(
                 tracker_url=tracker_db,
                 twilio=twilio,
                 actions=proxy,
-                postgres=private_postgres,
                 fallback=get_catalogue().render("utter_service_unavailable", "en"),
                 settings=settings,
+                postgres=postgres,
             )
         finally:
             cluster.stop()
             proxy.server.stop()
-    _write_report()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The production shape on this machine's own PostgreSQL and Redis servers (fresh
+    databases, dropped afterwards; a Redis database of the tests' own)."""
+    suffix = secrets.token_hex(3)
+    names = [f"sahay_fault_{suffix}", f"tracker_fault_{suffix}"]
+    admin = create_engine(MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # the server is part of this machine's test set-up
+        pytest.fail(f"PostgreSQL at {MACHINE_POSTGRES} is not usable: {error}")
+    app_db, tracker_db = (
+        make_url(MACHINE_POSTGRES).set(database=name).render_as_string(hide_password=False)
+        for name in names
+    )
+    try:
+        with _cluster(
+            tmp_path_factory.mktemp("cluster"),
+            app_db=app_db,
+            tracker_db=tracker_db,
+            redis_url=MACHINE_REDIS,
+            postgres=None,
+        ) as shape:
+            yield shape
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        _write_report()
+
+
+@pytest.fixture(scope="module")
+def running_private(
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Running]:
+    """The same shape on a PostgreSQL server of the test's own, which the test stops
+    (stopping the machine's would break every other test running beside it)."""
+    suffix = secrets.token_hex(3)
+    with _cluster(
+        tmp_path_factory.mktemp("cluster-private"),
+        app_db=private_postgres.create_database(f"sahay_{suffix}"),
+        tracker_db=private_postgres.create_database(f"tracker_{suffix}"),
+        redis_url=private_redis.url,
+        postgres=private_postgres,
+    ) as shape:
+        yield shape
 
 
 @dataclass
@@ -333,12 +387,15 @@ def test_a_rasa_replica_killed_during_a_burst(running: Running) -> None:
     )
 
 
-def test_postgres_stopped_for_a_moment(running: Running) -> None:
+def test_postgres_stopped_for_a_moment(running_private: Running) -> None:
+    running = running_private
+    postgres = running.postgres
+    assert postgres is not None
     started = time.monotonic()
 
     def outage() -> None:
-        running.postgres.stop()
-        threading.Timer(6.0, running.postgres.start).start()
+        postgres.stop()
+        threading.Timer(6.0, postgres.start).start()
 
     burst = send_burst(
         running, people=10, messages_each=3, crisis_every=5, during=outage, after_messages=8
@@ -391,10 +448,11 @@ def _write_report() -> None:
         "",
         "Written by `make fault-report` (the fault tests in `tests/production/test_faults.py`,",
         "also part of `make test`): two gateway and two Rasa replicas behind the local",
-        "balancers, one action server behind a delay proxy, PostgreSQL and Redis of the",
-        "tests' own, on this 2-core machine. WhatsApp messages are signed as Twilio signs",
-        "them; each simulated person writes in order, six at a time. Counts come from the",
-        "raw tables: `messages` (app) and `events` (Rasa's tracker store).",
+        "balancers, one action server behind a delay proxy, on this 2-core machine's own",
+        "PostgreSQL and Redis servers (fresh databases) — the PostgreSQL outage on a server",
+        "the test starts for itself. WhatsApp messages are signed as Twilio signs them; each",
+        "simulated person writes in order, six at a time. Counts come from the raw tables:",
+        "`messages` (app) and `events` (Rasa's tracker store).",
         "",
     ]
     columns = [
