@@ -34,7 +34,7 @@ from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_t
 from bot.rasa_client import BotReply
 from bot.responses import ResponseCatalogue
 from bot.routing.choices import Turn, chosen_language, decide_turn
-from bot.routing.retry import RETRYING
+from bot.routing.retry import ANSWERED, RETRYING
 from bot.routing.taps import get_taps
 from bot.storage.crypto import encrypt, encrypt_bytes, phone_key
 from bot.storage.db import session_scope
@@ -367,7 +367,8 @@ def _location_turn(
                 direction="in",
                 author="system",
                 body_encrypted=encrypt(note, key=settings.encryption_key),
-                delivery_status="received",
+                # A note, not a turn: "received" would have the retries replay it to Rasa.
+                delivery_status=ANSWERED,
             )
         )
     stored.body_encrypted = encrypt(f"[location pin] {where}", key=settings.encryption_key)
