@@ -3,7 +3,8 @@
 
 Every webhook is signed with twilio's RequestValidator. A slow Twilio is a held media URL
 (tests/fake_media.py) released by the test, and waits are polls with generous bounds:
-nothing here measures speed (that is `make bench`'s job).
+nothing here measures speed (that is `make bench`'s job). Each test runs on SQLite and
+on PostgreSQL, whose locking differs where claims race.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tests.conftest import make_settings, post_signed, whatsapp_form
 from tests.fake_media import ACCOUNT_SID, ASR_KEY, FakeMedia, fake_media, ogg_opus
 from tests.fake_twilio import FakeTwilio, fake_twilio
 from tests.gateway.conftest import RecordingRasa
+from tests.storage.conftest import database_url  # noqa: F401 - SQLite and PostgreSQL
 
 URL = "http://testserver/twilio/whatsapp"
 HINDI = "मेरा राशन कार्ड काम नहीं कर रहा"  # sets the conversation's language to Hindi
@@ -79,9 +81,15 @@ def twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, media: FakeMedia, twilio: FakeTwilio) -> Settings:
+def settings(
+    tmp_path: Path,
+    media: FakeMedia,
+    twilio: FakeTwilio,
+    database_url: str,  # noqa: F811 - the fixture imported above
+) -> Settings:
     return make_settings(
         tmp_path,
+        DATABASE_URL=database_url,
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
         TWILIO_API_BASE_URL=twilio.url,
