@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from bot.contact_safety.service import EXITED_FOR_SAFETY
 from bot.core.config import Settings
 from bot.handoff.queue import aware
 from bot.handoff.service import request_handoff
@@ -404,9 +405,18 @@ def _store(
         if job.hear and heard is not None:
             # Kept now, so that a gateway dying while answering leaves the words behind.
             message.body_encrypted = encrypt(heard.text, key=settings.encryption_key)
-            record.state = ROUTING
-            return ROUTING
-        if job.hear and not exhausted:
+            if conversation.closed_reason != EXITED_FOR_SAFETY:
+                record.state = ROUTING
+                return ROUTING
+            # The person left the conversation for safety before the words were heard:
+            # nothing more reaches them; what they said stays on the record.
+            crisis = assess(heard.text)
+            message.crisis_category = crisis.category
+            message.crisis_risk = crisis.risk
+            message.crisis_rule = crisis.rule
+            _release_hold(session=session, message_id=message.id, status=ANSWERED_LATE)
+            record.hear = False
+        elif job.hear and not exhausted:
             # Nothing could be heard (or the voice note cannot be had): as without a
             # speech service, three kind choices, unless a counsellor holds the chat.
             _release_hold(session=session, message_id=message.id, status=ANSWERED_LATE)
@@ -427,7 +437,9 @@ def _store(
             _wait(record, now=moment)
             return "retrying"
         session.delete(record)
-        return "unheard" if job.hear else "kept"
+        if not job.hear:
+            return "kept"
+        return "unheard" if heard is None else "left_for_safety"
 
 
 def _answer(

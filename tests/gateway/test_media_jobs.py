@@ -332,6 +332,30 @@ def test_a_slow_photo_is_acknowledged_at_once_and_kept_when_it_comes(
     assert sent_to(twilio, sender) == []  # it was acknowledged already
 
 
+@pytest.mark.parametrize("words", [WAGES, WISH_TO_DIE])
+def test_words_heard_after_a_quick_exit_reach_nobody_but_stay_on_the_record(
+    gateway: MediaGateway, media: FakeMedia, twilio: FakeTwilio, words: str
+) -> None:
+    sender = "+919800080012"
+    start_in_hindi(gateway, sender)
+    media.hold("before-exit.ogg")
+    form = voice_form(sender, media, "before-exit.ogg", words)
+    send(gateway, form)
+    assert send(gateway, whatsapp_form("exit", sender=sender)) == [said("utter_exit_neutral")]
+
+    media.release()
+    eventually(lambda: count(gateway.settings, MediaJob) == 0, "the job done")
+    assert sent_to(twilio, sender) == []
+    assert handoffs(gateway.settings) == []
+    assert words not in [turn["text"] for turn in gateway.rasa.turns]
+    with session_scope(gateway.settings.database_url) as session:
+        voice = session.scalars(select(Message).where(Message.twilio_sid == form["MessageSid"]))
+        note = voice.one()
+        assert decrypt(note.body_encrypted, key=gateway.settings.encryption_key) == words
+        assert note.crisis_category == ("suicide" if words == WISH_TO_DIE else None)
+        assert note.delivery_status == "answered_late"
+
+
 # --- durable, and once --------------------------------------------------------------------
 
 
