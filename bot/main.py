@@ -24,6 +24,8 @@ from bot.privacy import retention
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter, ip_limit_middleware
 from bot.referrals.followups import FollowupScheduler
+from bot.responses import get_catalogue
+from bot.routing.media_jobs import MediaJobRunner
 from bot.routing.retry import RetryScheduler
 from bot.simulator import router as simulator
 from bot.storage.db import migrate, session_scope
@@ -113,6 +115,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         followups = FollowupScheduler(settings=settings)
         followups.start()
         retries = RetryScheduler(settings=settings, rasa=app.state.rasa)
+        # Media first: its first sweep refreshes the hold on voice notes still awaiting
+        # their words, before the retries could take a stopped gateway's hold for a dead
+        # claim. It also purges media past its retention, every quarter of an hour.
+        app.state.media_jobs = MediaJobRunner(
+            settings=settings,
+            rasa=app.state.rasa,
+            catalogue=get_catalogue(),
+            on_answered=retries.nudge,
+        )
+        app.state.media_jobs.start()
         retries.start()
         log.info("Sahay gateway ready; simulator at /simulator")
         yield
@@ -120,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retention_task.cancel()
         followups.stop()
         retries.stop()
+        app.state.media_jobs.stop()
         app.state.rasa.close()
 
     app = FastAPI(title="Sahay gateway", version="0.1.0", lifespan=lifespan)

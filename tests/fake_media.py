@@ -3,7 +3,9 @@
 Twilio serves `MediaUrl{i}` only with the account's credentials (HTTP basic auth) and
 answers with a redirect to short-lived storage; Google's `speech:recognize` takes
 `{"config", "audio": {"content": base64}}` with `?key=` and answers `{"results": [...]}`.
-Both are imitated closely enough for the real clients to be tested against them.
+Both are imitated closely enough for the real clients to be tested against them. A
+media URL can also be held (a slow Twilio: the request waits until the test releases it,
+or until the client gives up) — an event, not a sleep, so no test depends on timing.
 """
 
 from __future__ import annotations
@@ -32,6 +34,28 @@ class FakeMedia:
     transcripts: dict[bytes, tuple[str, float, str]] = field(default_factory=dict)
     fetches: list[dict[str, str]] = field(default_factory=list)
     recognize_requests: list[dict[str, Any]] = field(default_factory=list)
+    # name -> how many of its next fetches wait for `released` (at most `longest_hold` s).
+    held: dict[str, int] = field(default_factory=dict)
+    released: threading.Event = field(default_factory=threading.Event)
+    longest_hold: float = 60.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hold(self, name: str, times: int = 1) -> None:
+        """Make the next `times` fetches of `name` wait until `release()`."""
+        with self._lock:
+            self.held[name] = times
+
+    def release(self) -> None:
+        """Let every held fetch go on."""
+        self.released.set()
+
+    def _wait_if_held(self, name: str) -> None:
+        with self._lock:
+            waiting = self.held.get(name, 0) > 0
+            if waiting:
+                self.held[name] -= 1
+        if waiting:
+            self.released.wait(self.longest_hold)
 
     def add(self, name: str, content_type: str, data: bytes) -> str:
         """Serve `data` at a Twilio-like media URL; returns the URL."""
@@ -52,6 +76,7 @@ def fake_media() -> Iterator[FakeMedia]:
                 self._send_file(name)
                 return
             state.fetches.append({"path": path, "auth": self.headers.get("Authorization", "")})
+            state._wait_if_held(name)
             if self.headers.get("Authorization") != expected:
                 self._json(401, {"code": 20003, "message": "Authenticate"})
                 return
@@ -127,6 +152,7 @@ def fake_media() -> Iterator[FakeMedia]:
     try:
         yield state
     finally:
+        state.release()
         server.shutdown()
         server.server_close()
 

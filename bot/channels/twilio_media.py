@@ -10,24 +10,44 @@ from bot.core.config import Settings
 
 log = logging.getLogger(__name__)
 
-FETCH_TIMEOUT_SECONDS = 10.0
+
+class MediaUnavailable(Exception):
+    """The media could not be had; `retry` tells whether trying again later may help."""
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.retry = retry
 
 
-def fetch_media(*, settings: Settings, url: str) -> bytes | None:
-    """The bytes at a `MediaUrl`, or None when they cannot be had (never raises).
+def can_fetch(*, settings: Settings, url: str) -> bool:
+    """Whether a `MediaUrl` can be fetched at all (credentials set, an http(s) address)."""
+    return bool(
+        settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and url.startswith(("https://", "http://"))
+    )
+
+
+def fetch_media(*, settings: Settings, url: str) -> bytes:
+    """The bytes at a `MediaUrl`.
 
     Twilio answers with a redirect to short-lived storage; httpx drops the credentials
-    when following it to another host, as it should. Media larger than
-    SAHAY_MEDIA_MAX_BYTES is not kept.
+    when following it to another host, as it should.
+
+    Raises:
+        MediaUnavailable: without credentials or for a media larger than
+            SAHAY_MEDIA_MAX_BYTES (not worth another try); when Twilio or the network
+            fails or is slower than SAHAY_MEDIA_FETCH_TIMEOUT_SECONDS (worth one: a media
+            URL can answer 404 for a moment after the message arrives).
     """
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        return None
-    if not url.startswith(("https://", "http://")):
-        return None
+    if not can_fetch(settings=settings, url=url):
+        raise MediaUnavailable("no credentials, or not a web address", retry=False)
     limit = settings.media_max_bytes
     try:
         with (
-            httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as client,
+            httpx.Client(
+                timeout=settings.media_fetch_timeout_seconds, follow_redirects=True
+            ) as client,
             client.stream(
                 "GET", url, auth=(settings.twilio_account_sid, settings.twilio_auth_token)
             ) as response,
@@ -38,8 +58,8 @@ def fetch_media(*, settings: Settings, url: str) -> bytes | None:
                 data.extend(chunk)
                 if len(data) > limit:
                     log.warning("media over %d bytes not kept", limit)
-                    return None
+                    raise MediaUnavailable(f"over {limit} bytes", retry=False)
             return bytes(data)
     except httpx.HTTPError as error:
         log.warning("could not fetch media: %s", error)
-        return None
+        raise MediaUnavailable(type(error).__name__, retry=True) from error

@@ -13,9 +13,9 @@ from bot.channels.twilio_auth import TwilioFormDep
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
 from bot.ratelimit import ThrottledRasa, sender_verdict
-from bot.routing.media import InboundMedia, Location, prepare_inbound
+from bot.routing.media import InboundMedia, Location
+from bot.routing.media_jobs import MediaJobRunner
 from bot.routing.service import InboundMessage, handle_inbound
-from bot.speech import transcriber_for
 from bot.storage.crypto import phone_key
 from bot.storage.db import session_scope
 from bot.storage.models import Message
@@ -111,6 +111,8 @@ def whatsapp_webhook(
 
     Replies that offer choices go out as tap templates through the REST API when
     templates are configured (TwiML cannot carry them); the rest is the TwiML answer.
+    Media that cannot be fetched (or a voice note heard) within the webhook's budget is
+    finished in the background (bot.routing.media_jobs), its answer sent later.
     """
     inbound = inbound_from_form(form)
     sender = phone_key(inbound.address, secret=settings.phone_hash_key)
@@ -120,10 +122,11 @@ def whatsapp_webhook(
         rasa = ThrottledRasa(  # type: ignore[assignment]
             rasa, catalogue=catalogue, tell=verdict.first_refused
         )
-    inbound = prepare_inbound(
-        settings=settings, inbound=inbound, transcriber=transcriber_for(settings)
-    )
+    media_jobs: MediaJobRunner = request.app.state.media_jobs
+    inbound, unfinished = media_jobs.prepare(inbound=inbound)
     result = handle_inbound(settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound)
+    if unfinished is not None:
+        media_jobs.adopt(unfinished, message_sid=inbound.message_sid, rasa=rasa)
     replies = (
         result.replies  # discreet mode: only plain text, which starts with a neutral line
         if result.discreet

@@ -124,6 +124,31 @@ class Settings(BaseSettings):
         0.75, alias="SAHAY_ASR_MIN_CONFIDENCE", description='below it, "I heard: …" first'
     )
     asr_timeout_seconds: float = Field(8.0, alias="SAHAY_ASR_TIMEOUT_SECONDS")
+    media_inline_seconds: float = Field(
+        6.0,
+        alias="SAHAY_MEDIA_INLINE_SECONDS",
+        ge=0,
+        description="the webhook fetches and hears media this long at most, then finishes "
+        "in the background (less when RASA_TIMEOUT_SECONDS leaves less of Twilio's 15 s)",
+    )
+    media_fetch_timeout_seconds: float = Field(
+        20.0, alias="SAHAY_MEDIA_FETCH_TIMEOUT_SECONDS", gt=0
+    )
+    media_fetch_attempts: int = Field(
+        4,
+        alias="SAHAY_MEDIA_FETCH_ATTEMPTS",
+        ge=1,
+        description="tries at fetching a message's media before a counsellor is asked",
+    )
+    media_sweep_seconds: float = Field(
+        5.0,
+        alias="SAHAY_MEDIA_SWEEP_SECONDS",
+        gt=0,
+        # Each sweep refreshes the hold on voice notes awaiting their words, which
+        # bot.routing.retry takes for a dead claim after two minutes.
+        le=60,
+        description="how often each gateway looks for media jobs to finish",
+    )
     # --- production shape (issue 9) ---------------------------------------------------
     redis_url: str = Field(
         "",

@@ -9,7 +9,10 @@ to confirm. Every other message goes to `decide_turn` as before.
 
 `prepare_inbound` does the slow part first, outside any database transaction: it
 fetches media from Twilio (with the account's credentials) and transcribes voice notes,
-so that the crisis detector reads a transcript exactly as it reads typed text.
+so that the crisis detector reads a transcript exactly as it reads typed text. What the
+WhatsApp webhook cannot finish within its budget arrives here marked `pending`: it is
+left to a background job (`bot.routing.media_jobs`), and a voice note whose words are
+awaited is held in its place in the conversation and answered with a short line now.
 """
 
 from __future__ import annotations
@@ -20,19 +23,22 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.channels.twilio_media import MediaUnavailable, can_fetch, fetch_media
 from bot.core.config import Settings
 from bot.handoff.service import open_handoff, request_handoff
 from bot.knowledge.reverse_geocode import locate
+from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.rasa_client import BotReply
 from bot.responses import ResponseCatalogue
 from bot.routing.choices import Turn, chosen_language, decide_turn
+from bot.routing.retry import ANSWERED, RETRYING
 from bot.routing.taps import get_taps
 from bot.storage.crypto import encrypt, encrypt_bytes, phone_key
 from bot.storage.db import session_scope
-from bot.storage.models import Contact, Conversation, MediaItem, Message, utcnow
+from bot.storage.models import Contact, Conversation, MediaItem, MediaJob, Message, utcnow
 
 if TYPE_CHECKING:
     from bot.routing.service import InboundMessage
@@ -56,15 +62,23 @@ DOCUMENT_TYPES = {
     "text/plain",
 }
 CONTACT_TYPES = {"text/vcard", "text/x-vcard", "text/directory"}
+# The webhook's own process takes up the job it left at once (it holds the attempt still
+# running); another process's sweep waits this long for it.
+ADOPTION_GRACE = dt.timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
 class InboundMedia:
-    """One attachment: Twilio's address for it, its type and, once fetched, its bytes."""
+    """One attachment: Twilio's address for it, its type and, once fetched, its bytes.
+
+    `pending`: not fetched yet, and left to a background job (the webhook ran out of
+    time, or a fetch failed in a way another try may mend).
+    """
 
     url: str
     content_type: str
     data: bytes | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,29 +121,95 @@ def prepare_inbound(
 ) -> InboundMessage:
     """Fetch the message's media and hear its voice note, before anything is stored.
 
-    Never raises: media that cannot be fetched is left unfetched, a voice note that
-    cannot be transcribed is answered as when no speech service is configured.
+    Never raises: media that cannot be fetched is left unfetched (marked `pending` when
+    another try may help), a voice note that cannot be transcribed is answered as when
+    no speech service is configured.
     """
-    from bot.channels.twilio_media import fetch_media
-
-    media = tuple(
-        item
-        if item.data is not None or media_kind(item.content_type) not in KEPT_KINDS
-        else replace(item, data=fetch_media(settings=settings, url=item.url))
-        for item in inbound.media
+    return hear_voice_note(
+        settings=settings,
+        inbound=fetch_attachments(settings=settings, inbound=inbound),
+        transcriber=transcriber,
     )
-    inbound = replace(inbound, media=media)
-    voice = next((m for m in media if media_kind(m.content_type) == "audio"), None)
+
+
+def needs_fetching(*, settings: Settings, inbound: InboundMessage) -> bool:
+    """Whether the message has media to keep that still has to come from Twilio."""
+    return any(_to_fetch(settings, item, inbound.message_type) for item in inbound.media)
+
+
+def _to_fetch(settings: Settings, item: InboundMedia, message_type: str | None) -> bool:
+    return (
+        item.data is None
+        and media_kind(item.content_type, message_type) in KEPT_KINDS
+        and can_fetch(settings=settings, url=item.url)
+    )
+
+
+def fetch_attachments(*, settings: Settings, inbound: InboundMessage) -> InboundMessage:
+    """Fetch every attachment worth keeping that is not fetched yet (never raises)."""
+    return replace(
+        inbound,
+        media=tuple(
+            fetch_attachment(settings, item, inbound.message_type) for item in inbound.media
+        ),
+    )
+
+
+def fetch_attachment(
+    settings: Settings, item: InboundMedia, message_type: str | None = None
+) -> InboundMedia:
+    """The attachment with its bytes, or marked `pending` when another try may get them."""
+    if item.data is not None or media_kind(item.content_type, message_type) not in KEPT_KINDS:
+        return item
+    try:
+        return replace(item, data=fetch_media(settings=settings, url=item.url), pending=False)
+    except MediaUnavailable as problem:
+        return replace(item, pending=problem.retry)
+
+
+def hear_voice_note(
+    *,
+    settings: Settings,
+    inbound: InboundMessage,
+    transcriber: Transcriber | None,
+    language: str | None = None,
+) -> InboundMessage:
+    """The message with its voice note's words as its text, when they could be heard.
+
+    Args:
+        language: the language the person writes in, when the caller knows it already.
+    """
+    voice = next((m for m in inbound.media if media_kind(m.content_type) == "audio"), None)
     if voice is None or voice.data is None or transcriber is None or inbound.text.strip():
         return inbound
     transcript = transcriber.transcribe(
         audio=voice.data,
         content_type=voice.content_type,
-        language=_known_language(settings=settings, address=inbound.address),
+        language=language or _known_language(settings=settings, address=inbound.address),
     )
     if transcript is None or not transcript.text.strip():
         return inbound
     return replace(inbound, text=transcript.text.strip(), transcript=transcript)
+
+
+def postponed(*, settings: Settings, inbound: InboundMessage) -> InboundMessage:
+    """The message with every attachment still to fetch marked `pending`."""
+    return replace(
+        inbound,
+        media=tuple(
+            replace(item, pending=True) if _to_fetch(settings, item, inbound.message_type) else item
+            for item in inbound.media
+        ),
+    )
+
+
+def awaits_words(*, settings: Settings, inbound: InboundMessage) -> bool:
+    """Whether the message's answer waits for a voice note still to be fetched and heard."""
+    return (
+        bool(settings.asr_provider)
+        and not inbound.text.strip()
+        and any(m.pending and media_kind(m.content_type) == "audio" for m in inbound.media)
+    )
 
 
 def _known_language(*, settings: Settings, address: str) -> str | None:
@@ -163,6 +243,7 @@ def inbound_turn(
 ) -> Turn:
     """Decide the turn for any inbound message: a tap, media, a pin, or text."""
     _keep_media(session=session, settings=settings, inbound=inbound, stored=stored)
+    listening = _defer_media(session=session, settings=settings, inbound=inbound, stored=stored)
     if not inbound.text.strip() and (inbound.tap or inbound.media):
         # What the counsellor's transcript shows for a message without words.
         kinds = [media_kind(m.content_type, inbound.message_type) for m in inbound.media]
@@ -181,6 +262,8 @@ def inbound_turn(
         )
     elif inbound.tap is not None:
         turn = _tap_turn(inbound=inbound, choices=choices, known_language=known_language)
+    elif listening:
+        turn = _listening_turn(catalogue=catalogue, known=known_language)
     elif inbound.media and inbound.transcript is None:
         turn = _media_turn(inbound=inbound, catalogue=catalogue, known=known_language)
     else:
@@ -233,6 +316,15 @@ def _media_turn(
     return Turn(text=caption, language=known, replies=(reply,))
 
 
+def _listening_turn(*, catalogue: ResponseCatalogue, known: str | None) -> Turn:
+    """A voice note still being fetched and heard: say so now; its words are answered later."""
+    if known is None:
+        return Turn(text="", language=None, show_language_menu=True)
+    return Turn(
+        text="", language=known, replies=(_reply(catalogue, "utter_voice_listening", known),)
+    )
+
+
 def _heard(
     turn: Turn, transcript: Transcript, *, settings: Settings, catalogue: ResponseCatalogue
 ) -> Turn:
@@ -275,7 +367,8 @@ def _location_turn(
                 direction="in",
                 author="system",
                 body_encrypted=encrypt(note, key=settings.encryption_key),
-                delivery_status="received",
+                # A note, not a turn: "received" would have the retries replay it to Rasa.
+                delivery_status=ANSWERED,
             )
         )
     stored.body_encrypted = encrypt(f"[location pin] {where}", key=settings.encryption_key)
@@ -333,28 +426,138 @@ def _keep_media(
     *, session: Session, settings: Settings, inbound: InboundMessage, stored: Message
 ) -> None:
     """Store every fetched attachment encrypted, linked to its message, for a while."""
-    expires = utcnow() + dt.timedelta(days=settings.media_retention_days)
     for item in inbound.media:
         kind = media_kind(item.content_type, inbound.message_type)
         if item.data is None or kind not in KEPT_KINDS:
             continue
-        session.add(
-            MediaItem(
-                conversation_id=stored.conversation_id,
-                message_id=stored.id,
-                kind=kind,
-                content_type=item.content_type.split(";")[0].strip().lower()[:128],
-                size_bytes=len(item.data),
-                data_encrypted=encrypt_bytes(item.data, key=settings.encryption_key),
-                expires_at=expires,
-            )
+        keep_attachment(
+            session=session,
+            settings=settings,
+            message=stored,
+            kind=kind,
+            content_type=item.content_type,
+            data=item.data,
         )
+
+
+def keep_attachment(
+    *,
+    session: Session,
+    settings: Settings,
+    message: Message,
+    kind: str,
+    content_type: str,
+    data: bytes,
+) -> None:
+    """Keep one attachment encrypted for the counsellor, until its retention ends."""
+    session.add(
+        MediaItem(
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+            kind=kind,
+            content_type=content_type.split(";")[0].strip().lower()[:128],
+            size_bytes=len(data),
+            data_encrypted=encrypt_bytes(data, key=settings.encryption_key),
+            expires_at=utcnow() + dt.timedelta(days=settings.media_retention_days),
+        )
+    )
+
+
+def _defer_media(
+    *, session: Session, settings: Settings, inbound: InboundMessage, stored: Message
+) -> bool:
+    """Leave the attachments still to fetch to a background job, stored with the message.
+
+    Returns:
+        Whether the answer waits for a voice note's words. The message is then held as
+        claimed (`retrying`, as `bot.routing.retry` names it) until they are answered, so
+        that a message sent meanwhile queues behind it instead of overtaking it.
+    """
+    items = [
+        {
+            "url": item.url,
+            "content_type": item.content_type,
+            "kind": media_kind(item.content_type, inbound.message_type),
+        }
+        for item in inbound.media
+        if item.pending
+    ]
+    if not items:
+        return False
+    hear = awaits_words(settings=settings, inbound=inbound)
+    session.add(
+        MediaJob(
+            message_id=stored.id,
+            state="waiting",
+            hear=hear,
+            items=items,
+            next_attempt_at=utcnow() + ADOPTION_GRACE,
+        )
+    )
+    if hear:
+        stored.delivery_status = RETRYING
+        stored.claimed_at = utcnow()
+    session.flush()
+    return hear
+
+
+def send_late(
+    *,
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    replies: list[BotReply],
+) -> None:
+    """Send a turn's replies after its webhook was answered, as messages the helpline
+    starts (stored as they go; discreet mode and a quick exit respected by `send_to_person`).
+
+    Twilio refusing them puts the conversation in a counsellor's queue instead.
+    """
+    try:
+        for reply in replies:
+            if reply.text:
+                send_to_person(
+                    session=session,
+                    settings=settings,
+                    conversation=conversation,
+                    text=reply.text,
+                    author="bot",
+                )
+    except NoConsent as reason:
+        log.info("a late answer not sent: %s", reason)
+    except (OutsideSessionWindow, DeliveryFailed) as error:
+        log.warning("a late answer could not be delivered: %s", error)
+        request_handoff(
+            session=session,
+            conversation=conversation,
+            priority="normal",
+            reason="undelivered",
+            actor="media",
+        )
+
+
+def say_late(
+    *,
+    session: Session,
+    settings: Settings,
+    catalogue: ResponseCatalogue,
+    conversation: Conversation,
+    response: str,
+) -> None:
+    """One of the gateway's own replies, sent late, with the choices it offers."""
+    language = conversation.language or conversation.contact.preferred_language
+    reply = _reply(catalogue, response, language)
+    send_late(session=session, settings=settings, conversation=conversation, replies=[reply])
+    if reply.choices:
+        conversation.pending_choices = list(reply.choices)
 
 
 def purge_expired_media(*, session: Session, now: dt.datetime | None = None) -> int:
     """Delete media kept past its retention; returns how many items went."""
     moment = now or utcnow()
-    expired = session.scalars(select(MediaItem).where(MediaItem.expires_at < moment)).all()
-    for item in expired:
-        session.delete(item)
-    return len(expired)
+    purged = session.execute(
+        delete(MediaItem)
+        .where(MediaItem.expires_at < moment)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(purged, "rowcount", 0) or 0)

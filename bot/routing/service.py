@@ -34,7 +34,7 @@ from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from bot.responses import ResponseCatalogue
 from bot.routing import spool
 from bot.routing.choices import Turn
-from bot.routing.media import InboundMedia, Location, Transcript, inbound_turn
+from bot.routing.media import InboundMedia, Location, Transcript, inbound_turn, send_late
 from bot.routing.retry import has_backlog, mark_answered, mark_pending
 from bot.safety import CrisisAssessment, assess
 from bot.storage.crypto import encrypt, normalise_address, phone_key
@@ -105,20 +105,45 @@ def handle_inbound(
         return answer_without_database(settings=settings, catalogue=catalogue, inbound=inbound)
 
 
+def handle_heard(
+    *,
+    settings: Settings,
+    rasa: RasaClient,
+    catalogue: ResponseCatalogue,
+    inbound: InboundMessage,
+    message_id: int,
+) -> RoutingResult:
+    """Answer the words of a voice note heard after its webhook was answered, as typed text.
+
+    The message (`message_id`) was stored by the webhook and held in its place in the
+    conversation (bot.routing.media_jobs); `inbound` carries its words. The replies go
+    out now as messages the helpline starts (`send_to_person`) rather than in a webhook
+    answer; the result lists them as sent.
+    """
+    return _handle_stored(
+        settings=settings, rasa=rasa, catalogue=catalogue, inbound=inbound, heard=message_id
+    )
+
+
 def _handle_stored(
     *,
     settings: Settings,
     rasa: RasaClient,
     catalogue: ResponseCatalogue,
     inbound: InboundMessage,
+    heard: int | None = None,
 ) -> RoutingResult:
+    late = heard is not None
     with session_scope(settings.database_url) as session:
-        contact, conversation, stored = _store_for_person(
-            session=session, settings=settings, inbound=inbound
+        found = (
+            _store_for_person(session=session, settings=settings, inbound=inbound)
+            if heard is None
+            else _heard_before(session=session, settings=settings, inbound=inbound, heard=heard)
         )
-        if stored is None:
+        if found is None:
             session.rollback()  # nothing of this request is kept: the first one stored it
             return RoutingResult(duplicate=True)
+        contact, conversation, stored = found
         inbound_id = stored.id
         backlog = has_backlog(session=session, conversation_id=conversation.id, before_id=stored.id)
         crisis = _assess_stored(stored, inbound.text)
@@ -151,6 +176,7 @@ def _handle_stored(
                 catalogue=catalogue,
                 conversation=conversation,
                 replies=word_replies,
+                late=late,
             )
         turn = inbound_turn(
             session=session,
@@ -194,6 +220,7 @@ def _handle_stored(
                     catalogue=catalogue,
                     conversation=conversation,
                     replies=settled,
+                    late=late,
                 )
         discreet = contact.discreet
         state = conversation.state
@@ -262,6 +289,7 @@ def _handle_stored(
             replies=replies,
             discreet=discreet,
             catalogue=catalogue,
+            late=late,
         )
     return RoutingResult(
         replies=_discreet(replies, discreet, language, catalogue),
@@ -277,6 +305,7 @@ def _gateway_answer(
     catalogue: ResponseCatalogue,
     conversation: Conversation,
     replies: list[BotReply],
+    late: bool = False,
 ) -> RoutingResult:
     """Store and return a turn the gateway answered itself (a safety setting)."""
     discreet = conversation.contact.discreet
@@ -287,6 +316,7 @@ def _gateway_answer(
         replies=replies,
         discreet=discreet,
         catalogue=catalogue,
+        late=late,
     )
     return RoutingResult(
         replies=_discreet(replies, discreet, conversation.language, catalogue),
@@ -303,20 +333,26 @@ def _store_replies(
     replies: list[BotReply],
     discreet: bool,
     catalogue: ResponseCatalogue,
+    late: bool = False,
 ) -> None:
-    """Keep the bot's replies as sent, and the choices the last of them offered."""
-    sent = _discreet(replies, discreet, conversation.language, catalogue)
-    for reply in sent:
-        session.add(
-            Message(
-                conversation_id=conversation.id,
-                direction="out",
-                author="bot",
-                body_encrypted=encrypt(reply.text, key=settings.encryption_key),
-                media_url=reply.media_url,
-                delivery_status="replied",
+    """Keep the bot's replies as sent, and the choices the last of them offered.
+
+    A late turn's replies (`handle_heard`) are sent here, and stored as they are sent.
+    """
+    if late:
+        send_late(session=session, settings=settings, conversation=conversation, replies=replies)
+    else:
+        for reply in _discreet(replies, discreet, conversation.language, catalogue):
+            session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    direction="out",
+                    author="bot",
+                    body_encrypted=encrypt(reply.text, key=settings.encryption_key),
+                    media_url=reply.media_url,
+                    delivery_status="replied",
+                )
             )
-        )
     offered = [reply.choices for reply in replies if reply.choices]
     conversation.pending_choices = list(offered[-1]) if offered else None
     conversation.last_message_at = utcnow()
@@ -541,7 +577,7 @@ def _recently_answered(*, session: Session, conversation_id: int) -> bool:
 
 def _store_for_person(
     *, session: Session, settings: Settings, inbound: InboundMessage
-) -> tuple[Contact, Conversation, Message | None]:
+) -> tuple[Contact, Conversation, Message] | None:
     """The person, their open conversation on the channel, and the message stored in it
     (None: stored before, a retry)."""
     contact = get_or_create_contact(session=session, settings=settings, address=inbound.address)
@@ -549,7 +585,7 @@ def _store_for_person(
     stored = _store_inbound(
         session=session, settings=settings, conversation=conversation, inbound=inbound
     )
-    return contact, conversation, stored
+    return None if stored is None else (contact, conversation, stored)
 
 
 def _assess_stored(stored: Message, text: str) -> CrisisAssessment:
@@ -617,6 +653,18 @@ def _find_open(*, session: Session, contact_id: int, channel: str) -> Conversati
     )
 
 
+def _heard_before(
+    *, session: Session, settings: Settings, inbound: InboundMessage, heard: int
+) -> tuple[Contact, Conversation, Message] | None:
+    """A voice note stored earlier, now with its words (None: erased meanwhile)."""
+    stored = session.get(Message, heard)
+    if stored is None:
+        return None
+    # What the counsellor's transcript shows, and what a retry would send to Rasa.
+    stored.body_encrypted = encrypt(inbound.text, key=settings.encryption_key)
+    return stored.conversation.contact, stored.conversation, stored
+
+
 def _store_inbound(
     *, session: Session, settings: Settings, conversation: Conversation, inbound: InboundMessage
 ) -> Message | None:
@@ -682,16 +730,15 @@ def store_replayed(*, settings: Settings, message: spool.SpooledMessage) -> bool
         media_urls=message.media_urls,
     )
     with session_scope(settings.database_url) as session:
-        _, conversation, stored = _store_for_person(
-            session=session, settings=settings, inbound=inbound
-        )
-        if stored is None:
+        found = _store_for_person(session=session, settings=settings, inbound=inbound)
+        if found is None:
             session.rollback()
             existing = session.scalar(
                 select(Message).where(Message.twilio_sid == inbound.message_sid)
             )
             spool.requeue_if_unconcluded(session=session, existing=existing)
             return False
+        _, conversation, stored = found
         _assess_stored(stored, inbound.text)
         if conversation.language is None and message.language is not None:
             conversation.language = message.language

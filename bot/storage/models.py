@@ -343,3 +343,30 @@ class MediaItem(Base):
     data_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class MediaJob(Base):
+    """An inbound message's media still to fetch (and voice note to hear) in the background.
+
+    Made when the webhook could not finish within its budget (bot.routing.media_jobs);
+    deleted when done. `hear`: the message's answer waits for the voice note's words, and
+    the message is held meanwhile. `claimed_by` is a fresh token per claim, so a claim is
+    taken and checked with compare-and-set.
+    """
+
+    __tablename__ = "media_jobs"
+    __table_args__ = (Index("ix_media_jobs_state_next_attempt_at", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16))  # waiting, working, routing
+    hear: Mapped[bool] = mapped_column(default=False)
+    # What is still to fetch: [{"url", "content_type", "kind"}, ...].
+    items: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

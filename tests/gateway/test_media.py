@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.routing.media import media_kind, purge_expired_media
+from bot.routing.retry import retry_pending
 from bot.storage.crypto import decrypt, decrypt_bytes
 from bot.storage.db import session_scope
 from bot.storage.models import Conversation, Handoff, MediaItem, Message, utcnow
@@ -351,6 +352,18 @@ def test_a_pin_during_a_crisis_goes_to_the_counsellor_exactly(gateway: Gateway) 
         ]
     assert len(notes) == 1
     assert "24.098300, 88.267100" in notes[0] and "Gorabazar" in notes[0]
+    assert all("24.09" not in turn["text"] for turn in gateway.rasa.turns)
+
+
+def test_the_exact_point_is_never_replayed_to_rasa_by_the_retries(gateway: Gateway) -> None:
+    sender = "+919800070006"
+    send(gateway, whatsapp_form("मैं मरना चाहता हूँ", sender=sender))
+    send(gateway, pin_form(sender, **MURSHIDABAD, Address="Gorabazar, Berhampore"))
+    with session_scope(gateway.settings.database_url) as session:
+        # Long after, the counsellor gives the conversation back to the bot.
+        session.execute(update(Conversation).values(state="bot"))
+        session.execute(update(Message).values(created_at=utcnow() - dt.timedelta(minutes=5)))
+    retry_pending(settings=gateway.settings, rasa=gateway.rasa)
     assert all("24.09" not in turn["text"] for turn in gateway.rasa.turns)
 
 

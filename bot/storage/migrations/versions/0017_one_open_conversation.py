@@ -6,7 +6,7 @@ router then takes the one that won. Older duplicates already in the table are cl
 (closed_reason "superseded"; their messages stay and the person's case history shows them).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-11-25 20:40:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
