@@ -23,14 +23,19 @@ from bot.storage.models import Base
 
 BATCH = 500
 
-# Every encrypted column: (table, column).
-ENCRYPTED = (
-    ("contacts", "phone_encrypted"),
-    ("messages", "body_encrypted"),
-    ("case_notes", "body_encrypted"),
-    ("screening_results", "answers_encrypted"),
-    ("ivr_calls", "screening_encrypted"),
-)
+
+def encrypted_columns() -> list[tuple[str, str]]:
+    """Every encrypted column, as (table, column): by the naming rule `*_encrypted`, so
+    that a table added later cannot be forgotten here."""
+    import bot.referrals.models  # noqa: F401 - all tables on Base.metadata
+    import ivr.models  # noqa: F401
+
+    return [
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith("_encrypted")
+    ]
 
 
 @dataclass
@@ -46,11 +51,8 @@ def rotate_keys(*, settings: Settings) -> Rotation:
     Raises:
         ValueError: a value fits none of the keys given (nothing of that batch changes).
     """
-    import bot.referrals.models  # noqa: F401 - all tables on Base.metadata
-    import ivr.models  # noqa: F401
-
     rotation = Rotation()
-    for table_name, column_name in ENCRYPTED:
+    for table_name, column_name in encrypted_columns():
         table: Table = Base.metadata.tables[table_name]
         column: Column[bytes] = table.c[column_name]
         last_id = 0
@@ -74,5 +76,5 @@ def rotate_keys(*, settings: Settings) -> Rotation:
                 break
             last_id = rows[-1][0]
             done += len(rows)
-        rotation.rows[table_name] = done
+        rotation.rows[table_name] = rotation.rows.get(table_name, 0) + done
     return rotation

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import LargeBinary, create_engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from actions.store import erase_contact
@@ -20,7 +20,7 @@ from bot.handoff.service import request_handoff
 from bot.privacy import tracker
 from bot.privacy.erasure import erase_everywhere
 from bot.privacy.export import NotFound, export_person
-from bot.privacy.keys import rotate_keys
+from bot.privacy.keys import encrypted_columns, rotate_keys
 from bot.privacy.retention import run_retention
 from bot.rasa_client import BotReply
 from bot.referrals.models import FollowUp, RecordConsent, Referral, ReferralEvent
@@ -30,6 +30,7 @@ from bot.storage.crypto import decrypt, encrypt, phone_key
 from bot.storage.db import get_engine, migrate, session_scope
 from bot.storage.models import (
     AuditEntry,
+    Base,
     BotSession,
     CaseNote,
     Contact,
@@ -339,3 +340,23 @@ def test_key_rotation(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     assert decrypt(phone, key=new_key, old_keys="") == PERSON
     with pytest.raises(ValueError, match="cannot decrypt"):
         decrypt(phone, key=old_key, old_keys="")
+
+
+def test_key_rotation_covers_every_encrypted_column() -> None:
+    columns = encrypted_columns()
+    for known in (
+        ("contacts", "phone_encrypted"),
+        ("counsellors", "phone_encrypted"),
+        ("messages", "body_encrypted"),
+        ("media_items", "data_encrypted"),  # voice notes and photos
+        ("screening_results", "answers_encrypted"),
+    ):
+        assert known in columns
+    binary = [
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, LargeBinary)
+    ]
+    # A binary column that holds personal data follows the naming rule, so it is rotated.
+    assert sorted(binary) == sorted(columns)
