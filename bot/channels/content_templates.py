@@ -193,7 +193,7 @@ def as_templates(
     out: list[Outgoing] = []
     templated = False
     for number, reply in enumerate(replies):
-        menu = taps.menu_for(reply.choices) if reply.choices else None
+        menu = taps.menu_for(reply.choices, reply.text, language) if reply.choices else None
         menu_sids = sids.get(menu.name, {}).get(language) if menu else None
         if menu is None or not menu_sids or reply.media_url:
             out.append(Outgoing(reply=number, body=reply.text))

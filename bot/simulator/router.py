@@ -172,7 +172,7 @@ def simulator_message(
 def _shown(reply: BotReply, language: str | None) -> SimulatorReply:
     """A reply as the page shows it: its choices labelled as WhatsApp would label them."""
     taps = get_taps()
-    menu = taps.menu_for(reply.choices) if reply.choices else None
+    menu = taps.menu_for(reply.choices, reply.text, language) if reply.choices else None
     titles = [str(n) for n in range(1, len(reply.choices) + 1)]
     kind = "quick-reply" if len(reply.choices) <= QUICK_REPLY_MAX else "list-picker"
     if menu is not None:

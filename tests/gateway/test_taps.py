@@ -159,7 +159,7 @@ def test_every_menu_can_be_tapped_and_typed_in_every_language(taps: TapCatalogue
         assert all(len(p) <= PAYLOAD_MAX for p in menu.payloads), menu.name
         for language in LANGUAGES:
             text = taps.numbered_text(menu, language)
-            if not names_every_number(text, len(menu.payloads)):
+            if not names_every_number(text, menu.numbered):
                 problems.append(f"{menu.name}/{language}: the text does not number every option")
             try:
                 options = taps.options(menu, language)
