@@ -288,6 +288,7 @@ def _send_in_window(
     if conversation.channel == "whatsapp" and not conversation.contact.discreet:
         menu = checkin_menu(purpose).name
         session_sids = content_sids(settings).get(menu, {}).get(language or "en")
+        content_sid: str | None
         if session_sids:
             content_sid, variables, sent_as = session_sids[0], {"1": text}, "quick-reply"
         else:
