@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -195,7 +196,8 @@ def fake_twilio() -> Iterator[FakeTwilio]:
             if call:
                 self._reply(200, {"sid": call.group(1), "status": "in-progress"})
                 return
-            sid = f"SM{len(state.requests):032d}"
+            # Unique across stand-ins: tests sharing one helpline's database each start one.
+            sid = "SM" + secrets.token_hex(16)
             self._reply(
                 201,
                 {
