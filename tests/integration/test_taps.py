@@ -16,6 +16,7 @@ import pytest
 from bot.referrals.config import FollowupSettings
 from bot.referrals.followups import run_due_followups
 from bot.referrals.lifecycle import IST
+from bot.responses import get_catalogue
 from bot.storage.crypto import phone_key
 from tests.conftest import Helpline, post_signed, whatsapp_form
 from tests.fake_twilio import fake_twilio
@@ -172,6 +173,8 @@ def test_a_checkin_answered_by_a_tap_moves_the_referral(helpline: Helpline) -> N
     # The approved template's first button, as WhatsApp posts its tap.
     thanks = button(helpline, sender, "/affirm", "हाँ, पहुँच गया/गई")
     assert "धन्यवाद" in thanks, thanks
+    # Only the thanks: no "Sorry, I did not understand" after it.
+    assert get_catalogue().render("utter_default", "hi") not in thanks, thanks
     with database(helpline) as db:
         [(state,)] = db.execute("SELECT state FROM referrals WHERE code = ?", (code,)).fetchall()
         answers = db.execute(
