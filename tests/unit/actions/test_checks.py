@@ -82,3 +82,20 @@ def test_a_tapped_yes_is_recorded_and_a_tapped_stop_ends_the_check() -> None:
         '/choose_answer{"answer": "stop"}', CollectingDispatcher(), tracker, {}
     )
     assert stopped["check_answer"] == "done" and stopped["check_session"]["stopped"]
+
+
+def test_on_a_call_a_check_question_is_only_the_question() -> None:
+    import asyncio as _asyncio
+
+    from actions.eligibility import ActionAskEligibilityAnswer
+    from bot.checks.eligibility import EligibilitySession, texts
+
+    session = EligibilitySession(check="onorc", language="hi")
+    tracker = make_tracker(
+        slots={"eligibility_session": session.to_dict(), "voice_call": True, "channel": "voice"}
+    )
+    dispatcher = CollectingDispatcher()
+    _asyncio.run(ActionAskEligibilityAnswer().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert not message.get("buttons")
+    assert message["text"] in texts("hi")["questions"].values()
