@@ -345,3 +345,27 @@ def test_typing_what_a_button_says_gives_the_buttons_answer(
             if by_tap != by_words:
                 problems.append(f"{name}/{language}: {option.title!r} {by_words} != {by_tap}")
     assert problems == []
+
+
+# --- menus that offer the same payloads ------------------------------------------------------
+
+
+def test_menus_with_the_same_payloads_are_told_apart_by_their_words(taps: TapCatalogue) -> None:
+    """A yes and a no are offered by several menus: the reply's words pick the right labels,
+    and a typed number means the same in each."""
+    groups: dict[tuple[str, ...], list[ChoiceSet]] = {}
+    for menu in taps.menus.values():
+        groups.setdefault(menu.payloads, []).append(menu)
+    shared = [group for group in groups.values() if len(group) > 1]
+    assert len(shared) >= 2  # yes/no offers, and the two check-ins
+    problems = []
+    for group in shared:
+        if len({menu.numbers for menu in group}) != 1:
+            problems.append(f"{[m.name for m in group]}: numbered differently")
+        for menu in group:
+            for language in LANGUAGES:
+                text = re.sub(r"\{\w+\}", "Malda", taps.numbered_text(menu, language))
+                found = taps.menu_for(menu.payloads, f"Hi 🙂\n{text}", language)
+                if found is not menu:
+                    problems.append(f"{menu.name}/{language}: taken for {found and found.name}")
+    assert problems == []
