@@ -49,12 +49,14 @@ CATEGORIES = {"UTILITY", "MARKETING", "AUTHENTICATION"}
 class FakeTwilio:
     """Records every request (form fields and `_path`); answers like Twilio, or with an error.
 
-    `contents` are the Content API's templates by sid (with `approval_requests`), and
-    `content_requests` every Content API request as (method, path, JSON body).
+    `sids` are the message sids it answered with, in order; `contents` are the Content
+    API's templates by sid (with `approval_requests`), and `content_requests` every Content
+    API request as (method, path, JSON body).
     """
 
     url: str = ""
     requests: list[dict[str, str]] = field(default_factory=list)
+    sids: list[str] = field(default_factory=list)
     fail_with: int | None = None
     contents: dict[str, dict[str, Any]] = field(default_factory=dict)
     content_requests: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -198,6 +200,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                 return
             # Unique across stand-ins: tests sharing one helpline's database each start one.
             sid = "SM" + secrets.token_hex(16)
+            state.sids.append(sid)
             self._reply(
                 201,
                 {
