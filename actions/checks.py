@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
 from actions.store import safety_state
-from actions.yes_no import take_answer
+from actions.yes_no import ask_yes_no, take_answer
 from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
 from bot.knowledge import render
 
@@ -37,7 +37,7 @@ class ActionStartSafeMigrationCheck(Action):
 
 
 class ActionAskCheckAnswer(Action):
-    """Ask the current question."""
+    """Ask the current question, with yes and no (and stop) to tap or type."""
 
     def name(self) -> str:
         return "action_ask_check_answer"
@@ -47,7 +47,7 @@ class ActionAskCheckAnswer(Action):
     ) -> list[EventType]:
         session = session_of(tracker)
         if session is not None:
-            dispatcher.utter_message(text=question_text(session))
+            ask_yes_no(dispatcher, tracker, question_text(session), session.language)
         return []
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
-from actions.yes_no import take_answer
+from actions.yes_no import ask_yes_no, take_answer
 from bot.checks.eligibility import CHECK_IDS, EligibilitySession, answer, current, outcome, texts
 from bot.knowledge import render
 
@@ -51,7 +51,7 @@ class ActionStartEligibilityCheck(Action):
 
 
 class ActionAskEligibilityAnswer(Action):
-    """Ask the current question."""
+    """Ask the current question, with yes and no (and stop) to tap or type."""
 
     def name(self) -> str:
         return "action_ask_eligibility_answer"
@@ -62,7 +62,8 @@ class ActionAskEligibilityAnswer(Action):
         session = session_of(tracker)
         key = current(session) if session else None
         if session is not None and key is not None:
-            dispatcher.utter_message(text=str(texts(session.language)["questions"][key]))
+            question = str(texts(session.language)["questions"][key])
+            ask_yes_no(dispatcher, tracker, question, session.language)
         return []
 
 

@@ -14,6 +14,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.choices import choice_buttons
 from actions.store import queue_handoff, store_screening_results
 from bot.language import LANGUAGES
 from bot.screening import instrument_texts
@@ -28,6 +29,8 @@ from bot.screening.session import (
 
 # Someone who told us about these has been through trafficking or violence: PC-PTSD-5.
 TRAUMA_INTENTS = {"report_danger", "ask_compensation", "ask_shelter"}
+# The choices each answer scale offers as taps (domain/menus.yml).
+CHOICES_BY_SCALE = {"frequency": "screening_frequency", "yes_no": "screening_yes_no"}
 NEXT_STEP_PAYLOADS = ["/ask_self_help", "/request_human", "/ask_mental_health_support"]
 
 
@@ -68,7 +71,7 @@ class ActionStartScreening(Action):
 
 
 class ActionAskScreeningAnswer(Action):
-    """Ask the current question, with how to answer it."""
+    """Ask the current question, with how to answer it and its answers to tap."""
 
     def name(self) -> str:
         return "action_ask_screening_answer"
@@ -88,7 +91,8 @@ class ActionAskScreeningAnswer(Action):
                 )
             )
         lines += [current.text, how_to_answer(session, current.scale)]
-        dispatcher.utter_message(text="\n".join(lines))
+        buttons = choice_buttons(tracker, CHOICES_BY_SCALE[current.scale], session.language)
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return []
 
 

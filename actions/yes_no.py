@@ -1,11 +1,16 @@
-"""The step shared by the guided yes/no checks' forms (safe migration, eligibility)."""
+"""The steps shared by the guided yes/no checks' forms (safe migration, eligibility):
+asking a question with its choices, and taking the answer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.choices import choice_buttons, on_a_call
+from bot.screening import instrument_texts
 
 
 class CheckSession(Protocol):
@@ -15,6 +20,20 @@ class CheckSession(Protocol):
 
 
 S = TypeVar("S", bound=CheckSession)
+
+
+def ask_yes_no(
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, language: str
+) -> None:
+    """Ask a check's yes/no question: in writing with how to answer and the choices to
+    tap (`check_yes_no`); on a call, the question alone."""
+    if on_a_call(tracker):
+        dispatcher.utter_message(text=question)
+        return
+    how = instrument_texts(language)["flow"]["how_to_answer_yes_no"]
+    dispatcher.utter_message(
+        text=f"{question}\n{how}", buttons=choice_buttons(tracker, "check_yes_no", language)
+    )
 
 
 def take_answer(

@@ -1,5 +1,5 @@
 """Sahay's command line: `sahay counsellors add|list|unlock|deactivate|password|phone`,
-`sahay services import|list`, `sahay followups run`, `sahay templates build`,
+`sahay services import|list`, `sahay followups run`, `sahay templates build|push`,
 `sahay media purge`, `sahay privacy export|erase|rotate-keys`, `sahay retention run`.
 
     python -m bot.cli counsellors add asha --name "Asha Das" --role counsellor --languages bn,hi
@@ -140,6 +140,8 @@ def _run_templates(args: argparse.Namespace) -> str:
     from bot.channels.content_templates import build_all
     from bot.routing.taps import MissingLabel
 
+    if args.command == "push":
+        return _push_templates(Path(args.dir))
     try:
         written = build_all(Path(args.out))
     except MissingLabel as error:
@@ -147,8 +149,31 @@ def _run_templates(args: argparse.Namespace) -> str:
     languages = len({path.parent.name for path in written})
     return (
         f"wrote {len(written)} Content API definitions ({languages} languages) to {args.out}/; "
-        "create each with POST /v1/Content, then list the ContentSids in the file "
-        "SAHAY_CONTENT_TEMPLATES names (menu -> language -> sid)"
+        f"`sahay templates push --dir {args.out}` creates them in Twilio"
+    )
+
+
+def _push_templates(folder: Path) -> str:
+    from bot.channels.template_push import (
+        CONTENT_SIDS_FILE,
+        FOLLOWUP_SIDS_FILE,
+        PushError,
+        push_templates,
+    )
+    from bot.outbound import twilio_client
+
+    settings = get_settings()
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        raise CommandError("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN first")
+    try:
+        report = push_templates(client=twilio_client(settings), folder=folder)
+    except PushError as error:
+        raise CommandError(str(error)) from error
+    return (
+        f"{report.describe()}\n"
+        f"SAHAY_CONTENT_TEMPLATES={folder / CONTENT_SIDS_FILE}\n"
+        f"SAHAY_FOLLOWUP_TEMPLATES: the JSON in {folder / FOLLOWUP_SIDS_FILE} "
+        "(a check-in template is used once WhatsApp has approved it)"
     )
 
 
@@ -301,9 +326,13 @@ def parser() -> argparse.ArgumentParser:
         "run", help="send the check-ins that are due (for cron; the gateway also runs them)"
     ).add_argument("--now", help="ISO time to act as now (for tests)")
     templates = groups.add_parser("templates", help="WhatsApp tap templates (Content API)")
-    templates.add_subparsers(dest="command", required=True).add_parser(
+    template_commands = templates.add_subparsers(dest="command", required=True)
+    template_commands.add_parser(
         "build", help="write one quick-reply / list-picker definition per menu and language"
     ).add_argument("--out", default="build/templates", help="folder (default build/templates)")
+    template_commands.add_parser(
+        "push", help="create the built templates in Twilio (once each); submit check-ins"
+    ).add_argument("--dir", default="build/templates", help="the build's folder")
     media = groups.add_parser("media", help="photos and voice notes people sent")
     media.add_subparsers(dest="command", required=True).add_parser(
         "purge", help="delete media kept past SAHAY_MEDIA_RETENTION_DAYS (for cron)"

@@ -47,10 +47,12 @@ class DeliveryFailed(Exception):
 
 
 def twilio_client(settings: Settings) -> Client:
-    """The official client, pointed at a local stand-in when TWILIO_API_BASE_URL is set."""
+    """The official client, pointed at a local stand-in when TWILIO_API_BASE_URL is set
+    (messages, calls and the Content API alike)."""
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
     if settings.twilio_api_base_url:
         client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+        client.content.base_url = settings.twilio_api_base_url.rstrip("/")
     return client
 
 

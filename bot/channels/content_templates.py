@@ -8,6 +8,14 @@ variable `{{1}}`: the reply exactly as the bot words it, numbered lines included
 that a typed number keeps working. A payload that changes from offer to offer (a
 district, a scheme) is an id variable too.
 
+Referral check-ins may go out after the person's last message is more than 24 hours
+old, when WhatsApp accepts only a template it approved: a fixed text. So the build also
+writes, per language, one quick-reply template for each check-in (`sahay_checkin_<purpose>
+_<lang>`) whose text is the check-in's own, with the service as `{{1}}` and the reference
+code as `{{2}}`, and whose buttons are its choices. `manifest.json` beside the
+definitions says what each one is for and which need WhatsApp's approval;
+`sahay templates push` (bot/channels/template_push.py) creates them in Twilio.
+
 Once the templates exist in Twilio, `SAHAY_CONTENT_TEMPLATES` names a JSON file mapping
 menu -> language -> ContentSid (or a list of them, one per list page). With it, a reply
 that offers choices goes out through the REST API as the template (TwiML cannot carry a
@@ -29,11 +37,21 @@ from twilio.base.exceptions import TwilioException
 from bot.core.config import Settings
 from bot.language import LANGUAGES
 from bot.rasa_client import BotReply
+from bot.responses import ResponseCatalogue, get_catalogue
 from bot.routing.taps import LIST_ITEMS_MAX, ChoiceSet, TapCatalogue, TapOption, get_taps
 
 log = logging.getLogger(__name__)
 
 SAMPLE_VALUES = {"district": "Murshidabad", "state": "West Bengal", "service": "DLSA"}
+#: What `sahay templates build` writes beside the definitions: what each one is for.
+MANIFEST = "manifest.json"
+#: Check-ins by purpose, and the values their approved templates take, in this order.
+CHECKIN_PURPOSES = ("reached", "helped")
+CHECKIN_VARIABLES = ("service", "code")
+#: Self-evident sample values: WhatsApp's reviewers read them (Twilio's advice).
+CHECKIN_SAMPLES = {"service": "District Legal Services Authority, Malda", "code": "SAH-7K2Q9"}
+#: WhatsApp's category for a check-in on a referral the person asked for.
+CHECKIN_CATEGORY = "UTILITY"
 # What a changing payload looks like, for the variable's sample value.
 SAMPLE_PAYLOADS = {
     "/inform_location{*}": '/inform_location{"district": "Murshidabad", "state": "West Bengal"}',
@@ -99,8 +117,10 @@ def definition(
             "twilio/list-picker": {
                 "body": "{{1}}",
                 "button": taps.list_button(language),
+                # A description that only repeats the title is left out (it is optional).
                 "items": [
-                    {"item": o.title, "id": i, "description": o.description}
+                    {"item": o.title, "id": i}
+                    | ({"description": o.description} if o.description != o.title else {})
                     for o, i in zip(page.options, ids, strict=True)
                 ],
             }
@@ -113,22 +133,86 @@ def definition(
     }
 
 
-def build_all(out: Path, taps: TapCatalogue | None = None) -> list[Path]:
-    """Write every definition to `out/<lang>/<friendly_name>.json`; returns the files."""
+def checkin_menu(purpose: str, taps: TapCatalogue | None = None) -> ChoiceSet:
+    """The choices a referral check-in of this purpose offers (domain/menus.yml)."""
+    return (taps or get_taps()).menus[f"followup_{purpose}"]
+
+
+def checkin_definition(
+    purpose: str, language: str, taps: TapCatalogue, catalogue: ResponseCatalogue
+) -> dict[str, Any]:
+    """The Content API create request for a check-in's template for WhatsApp approval."""
+    menu = checkin_menu(purpose, taps)
+    assert menu.response is not None
+    body = catalogue.render(menu.response, language)
+    for number, name in enumerate(CHECKIN_VARIABLES, start=1):
+        body = body.replace("{" + name + "}", "{{" + str(number) + "}}")
+    actions = [{"title": o.title, "id": o.payload} for o in taps.options(menu, language)]
+    return {
+        "friendly_name": checkin_name(purpose, language),
+        "language": language,
+        "variables": {
+            str(number): CHECKIN_SAMPLES[name]
+            for number, name in enumerate(CHECKIN_VARIABLES, start=1)
+        },
+        "types": {
+            "twilio/quick-reply": {"body": body, "actions": actions},
+            "twilio/text": {"body": body},
+        },
+    }
+
+
+def checkin_name(purpose: str, language: str) -> str:
+    """A check-in template's friendly name, also its name for WhatsApp's review."""
+    return f"sahay_checkin_{purpose}_{language}"
+
+
+def checkin_values(*, service: str, code: str) -> dict[str, str]:
+    """The variables an approved check-in template is sent with."""
+    values = {"service": service, "code": code}
+    return {str(n): values[name] for n, name in enumerate(CHECKIN_VARIABLES, start=1)}
+
+
+def build_all(
+    out: Path, taps: TapCatalogue | None = None, catalogue: ResponseCatalogue | None = None
+) -> list[Path]:
+    """Write every definition to `out/<lang>/<friendly_name>.json` and the manifest;
+    returns the definitions' files."""
     taps = taps or get_taps()
-    written = []
+    catalogue = catalogue or get_catalogue()
+    written: list[Path] = []
+    manifest: list[dict[str, Any]] = []
+
+    def write(path: Path, body: dict[str, Any], **entry: Any) -> None:
+        path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+        manifest.append(
+            {"file": path.relative_to(out).as_posix(), "friendly_name": body["friendly_name"]}
+            | {"language": body["language"]}
+            | entry
+        )
+
     for language in LANGUAGES:
         folder = out / language
         folder.mkdir(parents=True, exist_ok=True)
         for menu in taps.menus.values():
-            for page in pages(menu, language, taps):
-                path = folder / f"{page.friendly_name}.json"
-                path.write_text(
-                    json.dumps(definition(menu, page, language, taps), ensure_ascii=False, indent=2)
-                    + "\n",
-                    encoding="utf-8",
+            for number, page in enumerate(pages(menu, language, taps), start=1):
+                write(
+                    folder / f"{page.friendly_name}.json",
+                    definition(menu, page, language, taps),
+                    menu=menu.name,
+                    page=number,
                 )
-                written.append(path)
+        for purpose in CHECKIN_PURPOSES:
+            write(
+                folder / f"{checkin_name(purpose, language)}.json",
+                checkin_definition(purpose, language, taps, catalogue),
+                checkin=purpose,
+                approval=CHECKIN_CATEGORY,
+            )
+    (out / MANIFEST).write_text(
+        json.dumps({"templates": manifest}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return written
 
 
@@ -193,7 +277,7 @@ def as_templates(
     out: list[Outgoing] = []
     templated = False
     for number, reply in enumerate(replies):
-        menu = taps.menu_for(reply.choices) if reply.choices else None
+        menu = taps.menu_for(reply.choices, reply.text, language) if reply.choices else None
         menu_sids = sids.get(menu.name, {}).get(language) if menu else None
         if menu is None or not menu_sids or reply.media_url:
             out.append(Outgoing(reply=number, body=reply.text))

@@ -7,8 +7,13 @@ A process that dies between claim and send leaves the check-in in ``sending``; i
 not retried, because a check-in missed is better than a check-in sent twice.
 
 The person's reply reaches the bot through Rasa: after sending, the runner sets the
-``followup_pending`` slot in the person's tracker and offers numbered choices (yes / no /
-talk to a person), and ``action_followup_reply`` calls :func:`record_checkin_answer`.
+``followup_pending`` slot in the person's tracker and offers its choices (yes / no / talk
+to a person, ``followup_<purpose>`` in domain/menus.yml), and ``action_followup_reply``
+calls :func:`record_checkin_answer`. On WhatsApp the choices can be tapped: within the
+24-hour window the check-in goes as its session quick-reply template when
+``SAHAY_CONTENT_TEMPLATES`` has one (else as the approved template, else as numbered
+text); outside it, only the approved template (``SAHAY_FOLLOWUP_TEMPLATES``). A tap sends
+the same payload a typed number picks, so the referral moves the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.channels.content_templates import checkin_menu, checkin_values, content_sids
 from bot.contact_safety.service import within_safe_hours
 from bot.core.config import Settings
 from bot.outbound import (
@@ -47,7 +53,7 @@ from bot.storage.models import Contact, Conversation, utcnow
 log = logging.getLogger(__name__)
 
 CHECKIN_RESPONSE = {"reached": "utter_followup_reached", "helped": "utter_followup_helped"}
-#: The numbered choices a check-in offers: 1 yes, 2 no, 3 talk to a person.
+#: The choices a check-in offers: 1 yes, 2 no, 3 talk to a person (domain/menus.yml).
 CHECKIN_CHOICES = ("/affirm", "/deny", "/request_human")
 PENDING_SLOT = "followup_pending"
 #: A reply counts for a check-in sent at most this long ago.
@@ -208,15 +214,16 @@ def _deliver(
     try:
         if _window_closed(session=session, conversation=conversation, now=now):
             raise OutsideSessionWindow("the person last wrote more than 24 hours ago")
-        send_to_person(
+        followup.sent_as = _send_in_window(
             session=session,
             settings=settings,
             conversation=conversation,
+            referral=referral,
+            purpose=followup.purpose,
+            language=language,
             text=text,
-            author="system",
-            purpose="followup",
+            options=options,
         )
-        followup.sent_as = "message"
     except NoConsent as error:
         followup.status, followup.detail = "skipped", str(error)[:256]
         return "skipped"
@@ -232,7 +239,7 @@ def _deliver(
                 settings=settings,
                 conversation=conversation,
                 content_sid=template,
-                variables={"1": referral.service, "2": referral.code},
+                variables=checkin_values(service=referral.service, code=referral.code),
                 author="system",
                 record_text=text,
                 purpose="followup",
@@ -249,7 +256,7 @@ def _deliver(
         return "failed"
     followup.status = "sent"
     followup.sent_at = now
-    conversation.pending_choices = list(CHECKIN_CHOICES)
+    conversation.pending_choices = list(checkin_menu(followup.purpose).payloads)
     note_referral(
         session=session,
         referral=referral,
@@ -258,6 +265,57 @@ def _deliver(
         now=now,
     )
     return "sent"
+
+
+def _send_in_window(
+    *,
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    referral: Referral,
+    purpose: str,
+    language: str | None,
+    text: str,
+    options: FollowupSettings,
+) -> str:
+    """Send a check-in within WhatsApp's 24 hours; how it went ("quick-reply", "template"
+    or "message").
+
+    Its choices go as buttons when a template for them exists: the session template of
+    its menu, else the approved one. In discreet mode, and off WhatsApp, it goes as
+    numbered text (the neutral first line goes only on a text).
+    """
+    if conversation.channel == "whatsapp" and not conversation.contact.discreet:
+        menu = checkin_menu(purpose).name
+        session_sids = content_sids(settings).get(menu, {}).get(language or "en")
+        content_sid: str | None
+        if session_sids:
+            content_sid, variables, sent_as = session_sids[0], {"1": text}, "quick-reply"
+        else:
+            approved = options.template_for(purpose, language)
+            values = checkin_values(service=referral.service, code=referral.code)
+            content_sid, variables, sent_as = approved, values, "template"
+        if content_sid:
+            send_template(
+                session=session,
+                settings=settings,
+                conversation=conversation,
+                content_sid=content_sid,
+                variables=variables,
+                author="system",
+                record_text=text,
+                purpose="followup",
+            )
+            return sent_as
+    send_to_person(
+        session=session,
+        settings=settings,
+        conversation=conversation,
+        text=text,
+        author="system",
+        purpose="followup",
+    )
+    return "message"
 
 
 def _may_write_now(*, session: Session, followup_id: int, now: dt.datetime) -> bool:

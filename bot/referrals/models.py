@@ -98,7 +98,8 @@ class FollowUp(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
-    sent_as: Mapped[str | None] = mapped_column(String(16))  # "message" or "template"
+    # "message" (numbered text), "quick-reply" (session template) or "template" (approved)
+    sent_as: Mapped[str | None] = mapped_column(String(16))
     answer: Mapped[str | None] = mapped_column(String(16))
     answered_at: Mapped[dt.datetime | None]
     detail: Mapped[str | None] = mapped_column(String(256))

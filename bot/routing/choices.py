@@ -3,7 +3,8 @@
 The bot offers choices as buttons (see domain/menus.yml). WhatsApp without templates and
 the simulator show them as numbered text, so a reply of "2" — in any script's digits —
 picks the second button's payload, which goes to Rasa as an intent payload, never guessed
-by NLU.
+by NLU. A menu that numbers its options otherwise (the screening's 0-3 scale) is read by
+its own numbers: "2" there is the answer 2.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.language import (
     script_of,
 )
 from bot.rasa_client import BotReply
+from bot.routing.taps import get_taps
 
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _CHOOSE_LANGUAGE = re.compile(r"^/choose_language(\{.*\})\s*$")
@@ -42,6 +44,9 @@ def pick_choice(text: str, choices: list[str] | None) -> str | None:
     if match is None:
         return None
     number = int(match.group(1))
+    menu = get_taps().menu_for(choices)
+    if menu is not None:
+        return menu.pick(number, choices)
     return choices[number - 1] if 1 <= number <= len(choices) else None
 
 

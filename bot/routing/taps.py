@@ -9,8 +9,9 @@ Every choice has two forms, in every language: the numbered text (the reply itse
 names each option's number, so "2" — in any script's digits — picks the second) and a
 tap form (a short label per option, within WhatsApp's limits, for quick-reply buttons
 and list pickers). A label comes from `domain/buttons/<lang>.yml` when written there,
-otherwise from the option's numbered line when that is short enough. Pure: files are
-read once.
+otherwise from the option's numbered line when that is short enough. A menu may number
+its options otherwise (`numbers`: the screening's scale runs 0-3) and leave some
+unnumbered, for a tap or their words only ("stop"). Pure: files are read once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import yaml
 
 from bot.core.config import PROJECT_ROOT
+from bot.language import fold_digits
 from bot.responses import DOMAIN_DIR, ResponseCatalogue
 
 # WhatsApp's limits, as Twilio's content types document them.
@@ -56,6 +58,28 @@ class ChoiceSet:
     payloads: tuple[str, ...]
     response: str | None = None  # a domain response holds the numbered text
     text: str | None = None  # or a knowledge file: "path/{language}.yml#key.key"
+    # The number a typed reply uses for each option (None: only a tap or its words);
+    # empty means 1, 2, 3… in order.
+    declared_numbers: tuple[int | None, ...] = ()
+    # Other texts that word these choices before the message that carries them.
+    mentions: tuple[str, ...] = ()
+
+    @property
+    def numbers(self) -> tuple[int | None, ...]:
+        """The number that picks each option when typed, None for an unnumbered one."""
+        return self.declared_numbers or tuple(range(1, len(self.payloads) + 1))
+
+    @property
+    def numbered(self) -> list[int]:
+        """The numbers the menu's text must name."""
+        return [n for n in self.numbers if n is not None]
+
+    def pick(self, number: int, offered: tuple[str, ...] | list[str]) -> str | None:
+        """The offered choice that a typed `number` picks, if any."""
+        for choice, own in zip(offered, self.numbers, strict=False):
+            if own == number:
+                return choice
+        return None
 
     @property
     def kind(self) -> str:
@@ -96,11 +120,16 @@ class TapCatalogue:
             for name, payloads in (data.get("menus") or {}).items()
         }
         for name, spec in (data.get("choice_sets") or {}).items():
+            numbers = spec.get("numbers") or ()
+            if numbers and len(numbers) != len(spec["payloads"]):
+                raise ValueError(f"{name}: {len(numbers)} numbers for {len(spec['payloads'])}")
             menus[name] = ChoiceSet(
                 name=name,
                 payloads=tuple(spec["payloads"]),
                 response=spec.get("response"),
                 text=spec.get("text"),
+                declared_numbers=tuple(numbers),
+                mentions=tuple(spec.get("mentions") or ()),
             )
         labels: dict[str, dict[str, list[str]]] = {}
         list_buttons: dict[str, str] = {}
@@ -111,12 +140,31 @@ class TapCatalogue:
                 list_buttons[path.stem] = str(content["list_button"])
         return cls(menus, labels, list_buttons, ResponseCatalogue.load(domain_dir), root)
 
-    def menu_for(self, choices: tuple[str, ...] | list[str]) -> ChoiceSet | None:
-        """The menu whose payloads these offered choices are, if any."""
-        for menu in self.menus.values():
-            if menu.matches(choices):
-                return menu
-        return None
+    def menu_for(
+        self,
+        choices: tuple[str, ...] | list[str],
+        text: str | None = None,
+        language: str | None = None,
+    ) -> ChoiceSet | None:
+        """The menu whose payloads these offered choices are, if any.
+
+        Several menus offer the same payloads (a yes and a no): the one whose numbered
+        text the reply's `text` contains is it, else the first declared.
+        """
+        candidates = [menu for menu in self.menus.values() if menu.matches(choices)]
+        if len(candidates) > 1 and text:
+            for menu in candidates:
+                if self._worded_in(menu, text, language or "en"):
+                    return menu
+        return candidates[0] if candidates else None
+
+    def _worded_in(self, menu: ChoiceSet, text: str, language: str) -> bool:
+        """Whether `text` holds the menu's numbered text (its values filled in)."""
+        try:
+            pattern = _wording(self.numbered_text(menu, language))
+        except (OSError, KeyError):
+            return False
+        return pattern.search(text) is not None
 
     def knows(self, payload: str) -> bool:
         """Whether any menu offers `payload` (a tap on an older message still counts)."""
@@ -152,14 +200,16 @@ class TapCatalogue:
         written = self._labels.get(language, {}).get(menu.name) or []
         limit = QUICK_REPLY_TITLE_MAX if menu.kind == "quick-reply" else LIST_ITEM_TITLE_MAX
         options = []
-        for number, payload in enumerate(menu.payloads, start=1):
-            line = lines.get(number)
-            if number <= len(written):
-                title = written[number - 1]
+        for position, (payload, number) in enumerate(
+            zip(menu.payloads, menu.numbers, strict=True), start=1
+        ):
+            line = lines.get(number) if number is not None else None
+            if position <= len(written):
+                title = written[position - 1]
             elif line is not None and len(line) <= limit:
                 title = line
             else:
-                raise MissingLabel(f"{menu.name} option {number} has no {language} label")
+                raise MissingLabel(f"{menu.name} option {position} has no {language} label")
             description = line if line and len(line) <= LIST_ITEM_DESCRIPTION_MAX else title
             options.append(TapOption(payload=payload, title=title, description=description))
         return options
@@ -179,9 +229,19 @@ def numbered_lines(text: str) -> dict[int, str]:
     return found
 
 
-def names_every_number(text: str, count: int) -> bool:
-    """Whether `text` names each option number 1..count (as a typed reply would)."""
-    return all(re.search(rf"(?<![0-9]){n}(?![0-9])", text) for n in range(1, count + 1))
+def names_every_number(text: str, numbers: int | list[int]) -> bool:
+    """Whether `text` names each option number (1..`numbers`, or those listed), in any
+    script's digits, as a typed reply would give it."""
+    wanted = range(1, numbers + 1) if isinstance(numbers, int) else numbers
+    folded = fold_digits(text)
+    return all(re.search(rf"(?<![0-9]){n}(?![0-9])", folded) for n in wanted)
+
+
+@lru_cache(maxsize=512)
+def _wording(text: str) -> re.Pattern[str]:
+    """A pattern for a numbered text whose `{placeholders}` stand for any value."""
+    parts = re.split(r"\{\w+\}", text.strip())
+    return re.compile(".*?".join(re.escape(part) for part in parts), re.DOTALL)
 
 
 @lru_cache

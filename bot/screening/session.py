@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from bot.language import normalise
-from bot.screening.answers import parse_answer
+from bot.screening.answers import parse_answer, tapped
 from bot.screening.instruments import (
     INSTRUMENTS_DIR,
     instrument_texts,
@@ -102,7 +102,11 @@ def _control_words() -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 def control_word(text: str, language: str) -> str | None:
-    """ "stop", "skip" or "human" when the person says so, in their language or English."""
+    """ "stop", "skip" or "human" when the person says so, in their language or English,
+    or taps it."""
+    tap = tapped(text)
+    if tap is not None:
+        return tap if tap in ("stop", "skip", "human") else None
     padded = f" {normalise(text)} "
     for kind, by_language in _control_words().items():
         for lang in dict.fromkeys((language, "en")):

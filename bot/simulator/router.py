@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from bot.core.deps import CatalogueDep, RasaDep, SettingsDep
 from bot.rasa_client import BotReply
@@ -76,11 +76,14 @@ class SimulatorReply(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """A message someone (a counsellor, a follow-up) sent to the simulated person."""
+    """A message someone (a counsellor, a follow-up) sent to the simulated person, with
+    the choices it offers (a check-in's) as buttons."""
 
     id: int
     text: str
     author: str
+    choices: list[SimulatorChoice] = []
+    kind: str = "quick-reply"
 
 
 @router.get("/outbox", summary="Messages sent to a simulated person since `after`")
@@ -107,7 +110,7 @@ def simulator_outbox(
             .order_by(Message.id)
             .limit(100)
         ).all()
-        return [
+        shown = [
             OutboxMessage(
                 id=m.id,
                 text=decrypt(m.body_encrypted, key=settings.encryption_key),
@@ -115,6 +118,22 @@ def simulator_outbox(
             )
             for m in rows
         ]
+        if rows:
+            # The conversation's choices belong to its latest message: a check-in's.
+            last = rows[-1]
+            conversation = session.get(Conversation, last.conversation_id)
+            latest = session.scalar(
+                select(func.max(Message.id)).where(
+                    Message.conversation_id == last.conversation_id, Message.direction == "out"
+                )
+            )
+            if conversation is not None and conversation.pending_choices and latest == last.id:
+                reply = BotReply(text=shown[-1].text, choices=tuple(conversation.pending_choices))
+                offered = _shown(reply, conversation.language)
+                shown[-1] = shown[-1].model_copy(
+                    update={"choices": offered.choices, "kind": offered.kind}
+                )
+        return shown
 
 
 @router.get("", response_class=HTMLResponse, summary="Chat with the bot in the browser")
@@ -172,7 +191,7 @@ def simulator_message(
 def _shown(reply: BotReply, language: str | None) -> SimulatorReply:
     """A reply as the page shows it: its choices labelled as WhatsApp would label them."""
     taps = get_taps()
-    menu = taps.menu_for(reply.choices) if reply.choices else None
+    menu = taps.menu_for(reply.choices, reply.text, language) if reply.choices else None
     titles = [str(n) for n in range(1, len(reply.choices) + 1)]
     kind = "quick-reply" if len(reply.choices) <= QUICK_REPLY_MAX else "list-picker"
     if menu is not None:

@@ -108,3 +108,66 @@ def test_a_counsellor_plays_a_voice_note_in_the_console(
     assert played["error"] is None
     assert played["time"] > 0 and 0.9 < played["duration"] < 1.1
     page.screenshot(path=SCREENSHOTS / "console-voice-note.png", full_page=True)
+
+
+def test_screening_answers_are_tapped_in_the_simulator(helpline: Helpline, page: Page) -> None:
+    page.set_viewport_size({"width": 480, "height": 900})
+    open_simulator(page, helpline, new_phone())
+    page.get_by_label("Message").fill("hi")
+    page.get_by_role("button", name="Send").click()
+    page.locator(".choices.list-picker").first.get_by_role("button", name="English").click()
+    expect(page.locator(".msg.bot").nth(1)).to_contain_text("English", timeout=30_000)
+
+    page.get_by_label("Message").fill("i want to check my mental health")
+    page.get_by_role("button", name="Send").click()
+    offer = page.locator(".choices").last
+    expect(offer.get_by_role("button", name="Yes, let's begin")).to_be_visible(timeout=30_000)
+    offer.get_by_role("button", name="Yes, let's begin").click()
+
+    keep = page.locator(".choices").last  # may Sahay keep your answers?
+    expect(keep.get_by_role("button", name="Talk to a person")).to_be_visible(timeout=30_000)
+    keep.get_by_role("button", name="Yes").click()
+
+    # The first question's list (a later question's list looks the same).
+    scale = page.locator(".choices.list-picker", has_text="Not at all").first
+    expect(scale.get_by_role("button")).to_have_count(7, timeout=30_000)
+    expect(page.locator(".msg.bot").last).to_contain_text("Question 1 of 4")
+    scale.get_by_role("button", name="More than half the days").click()
+    expect(page.locator(".msg.user").last).to_have_text("More than half the days")
+    expect(page.locator(".msg.bot").last).to_contain_text("Question 2 of 4", timeout=30_000)
+    expect(scale.get_by_role("button").first).to_be_disabled()
+    page.screenshot(path=SCREENSHOTS / "simulator-screening-taps.png", full_page=True)
+
+
+def test_a_checkin_is_answered_by_a_click_in_the_simulator(helpline: Helpline, page: Page) -> None:
+    import datetime as dt
+    import sqlite3
+
+    from bot.referrals.followups import run_due_followups
+    from bot.referrals.lifecycle import IST
+
+    page.set_viewport_size({"width": 480, "height": 900})
+    open_simulator(page, helpline, new_phone())
+    page.get_by_label("Message").fill("seth do mahine se paisa nahi de raha, salary nahi mila")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.bot").first).to_be_visible(timeout=30_000)
+    page.get_by_label("Message").fill("main ernakulam mein hoon")
+    page.get_by_role("button", name="Send").click()
+    offer = page.locator(".choices").last
+    expect(offer.get_by_role("button")).to_have_count(2, timeout=30_000)
+    offer.get_by_role("button").first.click()  # yes, refer me
+    expect(page.locator(".msg.bot", has_text="रेफ़रल पर्ची")).to_have_count(1, timeout=30_000)
+
+    later = dt.datetime.now(IST).replace(hour=10, minute=0) + dt.timedelta(days=4)
+    assert run_due_followups(settings=helpline.settings, now=later).sent
+    checkin = page.locator(".choices").last
+    expect(checkin.get_by_role("button", name="हाँ, पहुँच गया/गई")).to_be_visible(timeout=30_000)
+    checkin.get_by_role("button", name="हाँ, पहुँच गया/गई").click()
+    expect(page.locator(".msg.bot").last).to_contain_text("धन्यवाद", timeout=30_000)
+    page.screenshot(path=SCREENSHOTS / "simulator-checkin-taps.png", full_page=True)
+    database = helpline.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        answers = db.execute(
+            "SELECT answer FROM referral_followups WHERE status = 'answered'"
+        ).fetchall()
+    assert ("reached",) in answers

@@ -292,7 +292,7 @@ def test_outside_the_window_the_approved_template_goes_by_content_sid(tmp_path: 
         with session_scope(console.url) as session:
             handoff = session.get_one(Handoff, case)
             assert handoff.state == "active"
-            assert handoff.conversation.messages[-1].twilio_sid == "SM" + "1".zfill(32)
+            assert handoff.conversation.messages[-1].twilio_sid == twilio.sids[0]
         assert ("asha", "case.template") in _audit(console, case)
 
 

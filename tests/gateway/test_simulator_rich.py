@@ -7,6 +7,7 @@ import base64
 from sqlalchemy import select
 
 from bot.rasa_client import BotReply
+from bot.responses import get_catalogue
 from bot.routing.choices import language_payload
 from bot.storage.db import session_scope
 from bot.storage.models import MediaItem
@@ -28,11 +29,17 @@ def test_choices_come_with_their_labels_and_a_tap_is_routed(gateway: Gateway) ->
     titles = [c["title"] for c in menu["choices"]]  # type: ignore[union-attr]
     assert titles[:3] == ["English", "हिन्दी", "বাংলা"] and len(titles) == 12
 
-    gateway.rasa.replies = [BotReply("ok", choices=("/affirm", "/deny"))]
+    # Several menus offer a yes and a no: the reply's own words say which it is.
+    offer = get_catalogue().render("utter_referral_offer", "bn", service="DLSA", place="Malda")
+    gateway.rasa.replies = [BotReply(offer, choices=("/affirm", "/deny"))]
     [reply] = post(gateway, tap=language_payload("bn"), tap_title="বাংলা")
     assert gateway.rasa.turns[-1]["text"] == language_payload("bn")
     assert [c["title"] for c in reply["choices"]] == ["হ্যাঁ, রেফার করুন", "না, ধন্যবাদ"]  # type: ignore[union-attr]
     assert reply["kind"] == "quick-reply"
+    screening = get_catalogue().render("utter_screening_offer", "bn")
+    gateway.rasa.replies = [BotReply(screening, choices=("/affirm", "/deny"))]
+    [reply] = post(gateway, text="মন ভালো নেই")
+    assert [c["title"] for c in reply["choices"]] == ["হ্যাঁ, শুরু করুন", "এখন না"]  # type: ignore[union-attr]
 
 
 def test_a_location_and_files_go_through_the_same_path(gateway: Gateway) -> None:

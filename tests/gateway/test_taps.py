@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.content_templates import build_all, definition, pages
 from bot.rasa_client import BotReply
@@ -159,7 +160,7 @@ def test_every_menu_can_be_tapped_and_typed_in_every_language(taps: TapCatalogue
         assert all(len(p) <= PAYLOAD_MAX for p in menu.payloads), menu.name
         for language in LANGUAGES:
             text = taps.numbered_text(menu, language)
-            if not names_every_number(text, len(menu.payloads)):
+            if not names_every_number(text, menu.numbered):
                 problems.append(f"{menu.name}/{language}: the text does not number every option")
             try:
                 options = taps.options(menu, language)
@@ -200,7 +201,16 @@ def test_template_definitions_keep_whatsapps_limits(tmp_path: Path, taps: TapCat
     for path in written:
         body = json.loads(path.read_text(encoding="utf-8"))
         assert set(body) == {"friendly_name", "language", "variables", "types"}
-        assert body["types"]["twilio/text"] == {"body": "{{1}}"}
+        if body["friendly_name"].startswith("sahay_checkin_"):
+            # For WhatsApp's approval: the check-in's own words, the service and code as
+            # variables, and its choices as buttons.
+            text = body["types"]["twilio/text"]["body"]
+            assert "{{1}}" in text and "{{2}}" in text and "{" not in text.replace("{{", "")
+            assert body["types"]["twilio/quick-reply"]["body"] == text
+            assert not text.startswith("{{") and not text.endswith("}}")
+            assert set(body["variables"]) == {"1", "2"}
+        else:
+            assert body["types"]["twilio/text"] == {"body": "{{1}}"}
         if "twilio/quick-reply" in body["types"]:
             actions = body["types"]["twilio/quick-reply"]["actions"]
             assert 1 <= len(actions) <= QUICK_REPLY_MAX
@@ -211,7 +221,7 @@ def test_template_definitions_keep_whatsapps_limits(tmp_path: Path, taps: TapCat
             assert len(picker["button"]) <= LIST_BUTTON_MAX
             for item in picker["items"]:
                 assert len(item["item"]) <= LIST_ITEM_TITLE_MAX
-                assert len(item["description"]) <= LIST_ITEM_DESCRIPTION_MAX
+                assert len(item.get("description", "")) <= LIST_ITEM_DESCRIPTION_MAX
                 assert len(item["id"]) <= PAYLOAD_MAX
         assert len(body["variables"]["1"]) <= 1024
     language_menu = taps.menus["utter_language_menu"]
@@ -295,3 +305,119 @@ def test_a_refused_template_falls_back_to_numbered_text(gateway: Gateway, tmp_pa
 def test_without_templates_choices_are_numbered_text_in_twiml(gateway: Gateway) -> None:
     gateway.rasa.replies = [BotReply("Pick:\n1. A\n2. B", choices=HELP_MENU[:2])]
     assert send(gateway, whatsapp_form("I need help with my ration card")) == ["Pick:\n1. A\n2. B"]
+
+
+# --- answers to questions: the screening's scale, a check's yes/no, a check-in ---------
+
+FREQUENCY = TapCatalogue.load().menus["screening_frequency"].payloads
+CHECK = TapCatalogue.load().menus["check_yes_no"].payloads
+
+
+def ask_question(gateway: Gateway, sender: str, choices: tuple[str, ...]) -> None:
+    gateway.rasa.replies = [
+        BotReply("Question 1 of 4\n…\nReply with a number: 0 = …", choices=choices)
+    ]
+    send(gateway, whatsapp_form("मन ठीक नहीं है", sender=sender))
+    gateway.rasa.replies = [BotReply("ok")]
+
+
+def test_a_screening_answer_picked_from_the_list_goes_to_rasa_as_its_payload(
+    gateway: Gateway,
+) -> None:
+    ask_question(gateway, "+919800031001", FREQUENCY)
+    form = whatsapp_form(
+        "", sender="+919800031001", ListId=FREQUENCY[2], ListTitle="आधे से ज़्यादा दिन"
+    )
+    del form["Body"]
+    form["MessageType"] = "interactive"
+    send(gateway, form)
+    assert gateway.rasa.turns[-1]["text"] == '/choose_answer{"answer": "2"}'
+
+
+@pytest.mark.parametrize("script", sorted(TWO))
+def test_on_the_0_to_3_scale_a_typed_two_in_any_script_is_the_answer_two(
+    gateway: Gateway, script: str
+) -> None:
+    sender = f"+91980005{sorted(TWO).index(script):04d}"
+    ask_question(gateway, sender, FREQUENCY)
+    send(gateway, whatsapp_form(TWO[script], sender=sender))
+    assert gateway.rasa.turns[-1]["text"] == FREQUENCY[2] == '/choose_answer{"answer": "2"}'
+
+
+def test_numbers_off_the_scale_stay_text_as_before(gateway: Gateway) -> None:
+    sender = "+919800031002"
+    ask_question(gateway, sender, FREQUENCY)
+    send(gateway, whatsapp_form("0", sender=sender))
+    assert gateway.rasa.turns[-1]["text"] == '/choose_answer{"answer": "0"}'
+    ask_question(gateway, sender, FREQUENCY)
+    send(gateway, whatsapp_form("5", sender=sender))  # "5" is no answer: the form says so
+    assert gateway.rasa.turns[-1]["text"] == "5"
+    ask_question(gateway, sender, CHECK)
+    send(gateway, whatsapp_form("3", sender=sender))  # not the third button (stop)
+    assert gateway.rasa.turns[-1]["text"] == "3"
+    ask_question(gateway, sender, CHECK)
+    send(gateway, whatsapp_form("१", sender=sender))
+    assert gateway.rasa.turns[-1]["text"] == '/choose_answer{"answer": "yes"}'
+
+
+def test_a_checks_yes_tapped_as_a_button(gateway: Gateway) -> None:
+    ask_question(gateway, "+919800031003", CHECK)
+    form = whatsapp_form(
+        "हाँ", sender="+919800031003", ButtonPayload=CHECK[0], ButtonText="हाँ", MessageType="button"
+    )
+    send(gateway, form)
+    assert gateway.rasa.turns[-1]["text"] == '/choose_answer{"answer": "yes"}'
+
+
+def test_a_checkin_in_the_simulator_shows_its_choices_and_a_tap_answers_it(
+    gateway: Gateway,
+) -> None:
+    import datetime as dt
+
+    from bot.referrals.followups import run_due_followups
+    from bot.referrals.service import create_referral
+    from bot.storage.crypto import phone_key
+    from bot.storage.db import session_scope
+    from bot.storage.models import Contact, Conversation
+
+    phone = "+919800031004"
+    gateway.rasa.replies = [BotReply("ठीक है")]
+    response = gateway.client.post(
+        "/simulator/messages", json={"phone": phone, "text": "मेरी मज़दूरी नहीं मिली"}
+    )
+    assert response.status_code == 200
+    morning = dt.datetime(2026, 12, 1, 4, 30, tzinfo=dt.UTC)  # 10:00 in India
+    key = phone_key("sim:" + phone, secret=gateway.settings.phone_hash_key)
+    with session_scope(gateway.settings.database_url) as session:
+        contact = session.scalars(select(Contact).where(Contact.phone_key == key)).one()
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.contact_id == contact.id)
+        ).one()
+        conversation.language = "hi"
+        create_referral(
+            session=session,
+            conversation=conversation,
+            kind="wages",
+            reason="ask_wages",
+            created_by="bot:test",
+            consent_followup=True,
+            now=morning,
+        )
+    report = run_due_followups(
+        settings=gateway.settings, now=morning + dt.timedelta(days=4), notify=lambda _: None
+    )
+    assert len(report.sent) == 1
+    outbox = gateway.client.get("/simulator/outbox", params={"phone": phone}).json()
+    checkin = outbox[-1]
+    assert "क्या आप उन तक पहुँच पाए" in checkin["text"]
+    assert [c["title"] for c in checkin["choices"]] == [
+        "हाँ, पहुँच गया/गई",
+        "अभी नहीं",
+        "किसी इंसान से बात",
+    ]
+    tap = checkin["choices"][0]
+    gateway.client.post(
+        "/simulator/messages",
+        json={"phone": phone, "tap": tap["payload"], "tap_title": tap["title"]},
+    )
+    assert gateway.rasa.turns[-1]["text"] == "/affirm"

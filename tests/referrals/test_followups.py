@@ -4,8 +4,10 @@ the reply moves the referral."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -134,6 +136,88 @@ def test_outside_the_whatsapp_window_the_approved_template_is_used(
     with session_scope(live.database_url) as session:
         followup = session.scalars(select(FollowUp).where(FollowUp.status == "sent")).one()
         assert followup.sent_as == "template"
+
+
+def whatsapp_settings(settings: Settings, url: str, **update: object) -> Settings:
+    return settings.model_copy(
+        update={
+            "twilio_api_base_url": url,
+            "twilio_account_sid": "AC" + "1" * 32,
+            "twilio_whatsapp_from": "whatsapp:+14155238886",
+            **update,
+        }
+    )
+
+
+def sent_as(settings: Settings) -> str | None:
+    with session_scope(settings.database_url) as session:
+        followup = session.scalars(select(FollowUp).where(FollowUp.status == "sent")).one()
+        return followup.sent_as
+
+
+def test_within_the_window_the_checkin_goes_with_buttons_to_tap(
+    tmp_path: Path, settings: Settings
+) -> None:
+    sids = tmp_path / "content.json"
+    sids.write_text('{"followup_reached": {"hi": "HX' + "c" * 32 + '"}}')
+    with fake_twilio() as twilio:
+        live = whatsapp_settings(settings, twilio.url, content_templates_file=str(sids))
+        last_wrote = MORNING + 4 * DAY - dt.timedelta(hours=2)
+        conversation_id = add_person(live, channel="whatsapp", last_wrote=last_wrote)
+        referral_id = refer(live, conversation_id)
+        report = run(live, MORNING + 4 * DAY, followup_settings=FollowupSettings())
+    assert len(report.sent) == 1  # type: ignore[attr-defined]
+    [request] = twilio.requests
+    assert request["ContentSid"] == "HX" + "c" * 32
+    [text] = outbound(live, conversation_id)  # the transcript keeps the words
+    assert json.loads(request["ContentVariables"]) == {"1": text}
+    assert "क्या आप उन तक पहुँच पाए" in text
+    assert sent_as(live) == "quick-reply"
+    with session_scope(live.database_url) as session:
+        conversation = session.get(Conversation, conversation_id)
+        referral = session.get(Referral, referral_id)
+        assert conversation is not None and referral is not None
+        assert conversation.pending_choices == ["/affirm", "/deny", "/request_human"]
+        assert referral.code in text
+
+
+def test_within_the_window_the_approved_template_serves_when_no_session_one_exists(
+    settings: Settings,
+) -> None:
+    with fake_twilio() as twilio:
+        live = whatsapp_settings(settings, twilio.url)
+        last_wrote = MORNING + 4 * DAY - dt.timedelta(hours=2)
+        conversation_id = add_person(live, channel="whatsapp", last_wrote=last_wrote)
+        refer(live, conversation_id)
+        templates = FollowupSettings(
+            SAHAY_FOLLOWUP_TEMPLATES={"reached": {"hi": "HX" + "a" * 32}}  # type: ignore[call-arg]
+        )
+        run(live, MORNING + 4 * DAY, followup_settings=templates)
+    [request] = twilio.requests
+    assert request["ContentSid"] == "HX" + "a" * 32
+    variables = json.loads(request["ContentVariables"])
+    assert set(variables) == {"1", "2"} and variables["2"].startswith("SR-")
+    assert sent_as(live) == "template"
+
+
+def test_in_discreet_mode_the_checkin_is_numbered_text_with_its_neutral_line(
+    tmp_path: Path, settings: Settings
+) -> None:
+    sids = tmp_path / "content.json"
+    sids.write_text('{"followup_reached": {"hi": "HX' + "c" * 32 + '"}}')
+    with fake_twilio() as twilio:
+        live = whatsapp_settings(settings, twilio.url, content_templates_file=str(sids))
+        last_wrote = MORNING + 4 * DAY - dt.timedelta(hours=2)
+        conversation_id = add_person(live, channel="whatsapp", last_wrote=last_wrote)
+        with session_scope(live.database_url) as session:
+            conversation = session.get(Conversation, conversation_id)
+            assert conversation is not None
+            conversation.contact.discreet = True
+        refer(live, conversation_id)
+        run(live, MORNING + 4 * DAY, followup_settings=FollowupSettings())
+    [request] = twilio.requests
+    assert "ContentSid" not in request and "1. " in request["Body"]
+    assert sent_as(live) == "message"
 
 
 def test_outside_the_window_without_a_template_it_fails_visibly(settings: Settings) -> None:

@@ -49,3 +49,53 @@ def test_the_emptied_slot_at_the_start_is_not_an_unclear_answer() -> None:
     slots = ValidateSafeMigrationForm().validate_check_answer(None, dispatcher, tracker, {})
     assert slots == {"check_answer": None}
     assert dispatcher.messages == []
+
+
+def test_each_question_offers_yes_no_and_stop_and_says_how_to_answer() -> None:
+    import asyncio as _asyncio
+
+    from actions.checks import ActionAskCheckAnswer
+
+    session = CheckSession(language="gu")
+    tracker = make_tracker(slots={"check_session": session.to_dict()})
+    dispatcher = CollectingDispatcher()
+    _asyncio.run(ActionAskCheckAnswer().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/choose_answer{"answer": "yes"}',
+        '/choose_answer{"answer": "no"}',
+        '/choose_answer{"answer": "stop"}',
+    ]
+    assert [b["title"] for b in message["buttons"]] == ["હા", "ના", "બંધ કરો"]
+    assert "1" in message["text"] and "2" in message["text"]
+
+
+def test_a_tapped_yes_is_recorded_and_a_tapped_stop_ends_the_check() -> None:
+    session = CheckSession(language="en")
+    tracker = make_tracker(slots={"check_session": session.to_dict()})
+    form = ValidateSafeMigrationForm()
+    slots = form.validate_check_answer(
+        '/choose_answer{"answer": "yes"}', CollectingDispatcher(), tracker, {}
+    )
+    assert slots["check_session"]["answers"] == {"abroad": 1}
+    stopped = form.validate_check_answer(
+        '/choose_answer{"answer": "stop"}', CollectingDispatcher(), tracker, {}
+    )
+    assert stopped["check_answer"] == "done" and stopped["check_session"]["stopped"]
+
+
+def test_on_a_call_a_check_question_is_only_the_question() -> None:
+    import asyncio as _asyncio
+
+    from actions.eligibility import ActionAskEligibilityAnswer
+    from bot.checks.eligibility import EligibilitySession, texts
+
+    session = EligibilitySession(check="onorc", language="hi")
+    tracker = make_tracker(
+        slots={"eligibility_session": session.to_dict(), "voice_call": True, "channel": "voice"}
+    )
+    dispatcher = CollectingDispatcher()
+    _asyncio.run(ActionAskEligibilityAnswer().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert not message.get("buttons")
+    assert message["text"] in texts("hi")["questions"].values()

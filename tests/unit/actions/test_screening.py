@@ -116,3 +116,81 @@ def test_acute_asq_goes_to_the_crisis_path(app_database: str) -> None:
     with session_scope(app_database) as db:
         handoff = db.scalars(select(Handoff)).one()
         assert (handoff.priority, handoff.reason) == ("urgent", "screening:asq_acute")
+
+
+# --- tap-to-answer: every question carries its answers, and a tap is read like words ----
+
+
+def ask(session_data: dict, **slots: object) -> dict:  # type: ignore[type-arg]
+    tracker = make_tracker(slots={"screening_session": session_data, **slots})
+    dispatcher, _ = run(ActionAskScreeningAnswer(), tracker)
+    [message] = dispatcher.messages
+    return message  # type: ignore[no-any-return]
+
+
+def test_a_frequency_question_offers_its_answers_as_a_list_in_the_persons_language() -> None:
+    session = start(language="bn", trauma=False)
+    answer(session, "হ্যাঁ")  # keep my answers: now the first PHQ-4 item
+    message = ask(session.to_dict(), language="bn")
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[:4] == [f'/choose_answer{{"answer": "{n}"}}' for n in range(4)]
+    assert payloads[4:] == [
+        '/choose_answer{"answer": "skip"}',
+        '/choose_answer{"answer": "stop"}',
+        "/request_human",
+    ]
+    assert [b["title"] for b in message["buttons"]][:2] == ["একেবারেই না", "কয়েক দিন"]
+    assert "0 = " in message["text"]  # the numbered form stays in the text
+
+
+def test_a_yes_no_question_offers_yes_no_and_a_person() -> None:
+    message = ask(start(language="en", trauma=False).to_dict())  # may we keep your answers?
+    assert [(b["title"], b["payload"]) for b in message["buttons"]] == [
+        ("Yes", '/choose_answer{"answer": "yes"}'),
+        ("No", '/choose_answer{"answer": "no"}'),
+        ("Talk to a person", "/request_human"),
+    ]
+
+
+def test_on_a_call_the_question_has_no_buttons() -> None:
+    message = ask(start(language="hi", trauma=False).to_dict(), voice_call=True, channel="voice")
+    assert not message.get("buttons")
+
+
+def validate(session_data: dict, reply: str) -> tuple[dict, CollectingDispatcher]:  # type: ignore[type-arg]
+    tracker = make_tracker(slots={"screening_session": session_data})
+    dispatcher = CollectingDispatcher()
+    slots = ValidateScreeningForm().validate_screening_answer(reply, dispatcher, tracker, {})
+    return slots, dispatcher
+
+
+def test_a_tapped_answer_is_taken_as_the_typed_number_is() -> None:
+    session = start(language="ta", trauma=False)
+    answer(session, "ஆம்")
+    by_tap, said = validate(session.to_dict(), '/choose_answer{"answer": "2"}')
+    by_digit, _ = validate(session.to_dict(), "௨")
+    assert said.messages == []
+    assert by_tap == by_digit
+    assert by_tap["screening_session"]["answers"] == [2]
+
+
+def test_tapped_skip_stop_and_person_work_at_every_question() -> None:
+    session = start(language="hi", trauma=False)
+    answer(session, "1")
+    skipped, said = validate(session.to_dict(), '/choose_answer{"answer": "skip"}')
+    assert skipped["screening_session"]["answers"] == [None]
+    assert said.messages  # "Okay, we will leave that one."
+    stopped, _ = validate(session.to_dict(), '/choose_answer{"answer": "stop"}')
+    assert stopped["screening_answer"] == "done"
+    assert stopped["screening_session"]["outcome"] == "stopped"
+    human, _ = validate(session.to_dict(), "/request_human")
+    assert human["screening_session"]["outcome"] == "human"
+
+
+def test_a_tapped_yes_on_a_frequency_question_is_unclear_not_guessed() -> None:
+    session = start(language="en", trauma=False)
+    answer(session, "yes")
+    slots, said = validate(session.to_dict(), '/choose_answer{"answer": "yes"}')
+    assert slots["screening_answer"] is None
+    assert "understand" in said.messages[0]["text"]
+    assert slots["screening_session"]["answers"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.screening import parse_answer
+from bot.screening.answers import tapped
 
 DIGITS = {
     "latin": "0123",
@@ -71,3 +72,37 @@ def test_i_dont_know_is_never_read_as_no() -> None:
     assert parse_answer("yes_no", "জানি না", "bn") is None
     assert parse_answer("yes_no", "I don't know", "en") is None
     assert parse_answer("yes_no", "nahi", "hi") == 0
+
+
+# --- tapped answers (domain/menus.yml: screening_frequency, screening_yes_no) -------------
+
+
+@pytest.mark.parametrize(
+    ("scale", "payload", "value"),
+    [
+        ("frequency", '/choose_answer{"answer": "0"}', 0),
+        ("frequency", '/choose_answer{"answer": "3"}', 3),
+        ("frequency", '/choose_answer{"answer": "4"}', None),
+        ("frequency", '/choose_answer{"answer": "yes"}', None),
+        ("yes_no", '/choose_answer{"answer": "yes"}', 1),
+        ("yes_no", '/choose_answer{"answer": "no"}', 0),
+        ("yes_no", '/choose_answer{"answer": "2"}', None),
+        ("yes_no", "/choose_answer{not json}", None),
+        ("yes_no", "/choose_answer", None),
+    ],
+)
+def test_a_tapped_answer_counts_only_on_its_own_scale(
+    scale: str, payload: str, value: int | None
+) -> None:
+    assert parse_answer(scale, payload, "hi") == value
+
+
+def test_tapped_controls_and_other_payloads() -> None:
+    from bot.screening.session import control_word
+
+    assert control_word('/choose_answer{"answer": "skip"}', "ta") == "skip"
+    assert control_word('/choose_answer{"answer": "stop"}', "ta") == "stop"
+    assert control_word("/request_human", "ta") == "human"
+    assert control_word('/choose_answer{"answer": "2"}', "ta") is None
+    # Anything else is read as before: as words or digits.
+    assert tapped("/ask_wages") is None and tapped("2") is None
