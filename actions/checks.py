@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
 from actions.store import safety_state
-from actions.yes_no import ask_yes_no, take_answer
+from actions.yes_no import ask_yes_no, hand_over, take_answer
 from bot.checks.safe_migration import CheckSession, answer, question_text, red_flags, texts
 from bot.knowledge import render
 
@@ -92,6 +92,8 @@ class ActionSafeMigrationResult(Action):
         if session is None:
             return reset
         lines = texts(session.language)
+        if session.wants_human:
+            return [*reset, *hand_over(dispatcher, tracker)]
         if session.stopped:
             dispatcher.utter_message(text=str(lines["stopped"]))
             return reset

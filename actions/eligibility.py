@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.screening import language_of
-from actions.yes_no import ask_yes_no, take_answer
+from actions.yes_no import ask_yes_no, hand_over, take_answer
 from bot.checks.eligibility import CHECK_IDS, EligibilitySession, answer, current, outcome, texts
 from bot.knowledge import render
 
@@ -111,6 +111,8 @@ class ActionEligibilityResult(Action):
         if session is None:
             return reset
         lines = texts(session.language)
+        if session.wants_human:
+            return [*reset, *hand_over(dispatcher, tracker)]
         if session.stopped:
             dispatcher.utter_message(text=str(lines["stopped"]))
             return reset

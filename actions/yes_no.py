@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.choices import choice_buttons, on_a_call
+from actions.store import queue_handoff
 from bot.screening import instrument_texts
 
 
@@ -58,5 +60,14 @@ def take_answer(
     outcome = answer(session, str(reply))
     if outcome == "unclear":
         dispatcher.utter_message(text=unclear)
-    done = outcome in ("done", "stopped")
+    done = outcome in ("done", "stopped", "human")
     return {answer_slot: "done" if done else None, session_slot: session.to_dict()}
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The person asked for a person in the middle of a check: queue them, say so, and
+    pause the bot (what they answered so far stays in the conversation for the
+    counsellor)."""
+    queue_handoff(sender_key=tracker.sender_id, priority="normal", reason="request_human")
+    dispatcher.utter_message(response="utter_handoff_requested")
+    return [ConversationPaused()]

@@ -60,6 +60,7 @@ class CheckSession:
     answers: dict[str, int] = field(default_factory=dict)
     done: bool = False
     stopped: bool = False
+    wants_human: bool = False  # stopped to talk to a person
 
     def to_dict(self) -> dict[str, Any]:
         """The session as JSON-safe data."""
@@ -92,10 +93,14 @@ def question_text(session: CheckSession) -> str:
 
 
 def answer(session: CheckSession, text: str) -> str:
-    """Take one reply: "recorded", "unclear", "stopped" or "done"."""
-    if control_word(text, session.language) == "stop":
+    """Take one reply: "recorded", "unclear", "stopped", "human" or "done"."""
+    control = control_word(text, session.language)
+    if control == "stop":
         session.done = session.stopped = True
         return "stopped"
+    if control == "human":
+        session.done = session.stopped = session.wants_human = True
+        return "human"
     key = current(session)
     if key is None:
         session.done = True

@@ -184,3 +184,23 @@ def test_a_checkin_answered_by_a_tap_moves_the_referral(helpline: Helpline) -> N
         ).fetchall()
     assert state == "acknowledged"
     assert answers == [("reached", "answered", "reached"), ("helped", "due", None)]
+
+
+def test_asking_for_a_person_in_the_middle_of_a_check_reaches_one(helpline: Helpline) -> None:
+    sender = "+919888810002"
+    first = send(
+        helpline, sender, "agent bol raha dubai me naukri hai, 50 hazar mang raha, safe hai kya?"
+    )
+    assert "भारत से बाहर" in first, first
+    button(helpline, sender, YES, "हाँ")
+    handed = send(helpline, sender, "mujhe kisi insaan se baat karni hai")
+    assert handed == get_catalogue().render("utter_handoff_requested", "hi"), handed
+    key = phone_key(sender, secret=helpline.settings.phone_hash_key)
+    with database(helpline) as db:
+        [(state, reason)] = db.execute(
+            "SELECT h.state, h.reason FROM handoffs h "
+            "JOIN conversations v ON h.conversation_id = v.id "
+            "JOIN contacts c ON v.contact_id = c.id WHERE c.phone_key = ?",
+            (key,),
+        ).fetchall()
+    assert (state, reason) == ("queued", "request_human")

@@ -39,3 +39,15 @@ def app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Non
     get_settings.cache_clear()
     migrate(url)
     yield url
+
+
+def with_conversation(url: str, key: str) -> None:
+    """A person (by the keyed hash `key`) with an open WhatsApp conversation."""
+    from bot.storage.db import session_scope
+    from bot.storage.models import Contact, Conversation
+
+    with session_scope(url) as session:
+        contact = Contact(phone_key=key, phone_encrypted=b"x")
+        session.add(contact)
+        session.flush()
+        session.add(Conversation(contact_id=contact.id, channel="whatsapp"))

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.checks import ActionSafeMigrationResult, ValidateSafeMigrationForm
+from actions.eligibility import ActionEligibilityResult
+from bot.checks.eligibility import CHECK_IDS, EligibilitySession
+from bot.checks.eligibility import answer as eligibility_answer
 from bot.checks.safe_migration import CheckSession, answer
-from tests.unit.actions.conftest import make_tracker
+from bot.storage.db import session_scope
+from bot.storage.models import Handoff
+from tests.unit.actions.conftest import make_tracker, with_conversation
 
 
 def test_red_flags_are_explained_and_a_referral_offer_follows(app_database: str) -> None:
@@ -99,3 +107,41 @@ def test_on_a_call_a_check_question_is_only_the_question() -> None:
     [message] = dispatcher.messages
     assert not message.get("buttons")
     assert message["text"] in texts("hi")["questions"].values()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("hi", "mujhe kisi insaan se baat karni hai"), ("en", "/request_human")]
+)
+def test_asking_for_a_person_mid_check_hands_over(
+    app_database: str, language: str, words: str
+) -> None:
+    sender = "p" * 64
+    with_conversation(app_database, sender)
+    session = CheckSession(language=language)
+    answer(session, "1")  # one answer given, then the person asks for a human
+    tracker = make_tracker(sender=sender, slots={"check_session": session.to_dict()})
+    slots = ValidateSafeMigrationForm().validate_check_answer(
+        words, CollectingDispatcher(), tracker, {}
+    )
+    assert slots["check_answer"] == "done" and slots["check_session"]["wants_human"]
+    tracker = make_tracker(sender=sender, slots={"check_session": slots["check_session"]})
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionSafeMigrationResult().run(dispatcher, tracker, {}))
+    assert ConversationPaused() in events
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_handoff_requested"]
+    with session_scope(app_database) as db:
+        handoff = db.scalars(select(Handoff)).one()
+        assert handoff.reason == "request_human"
+
+
+def test_asking_for_a_person_mid_eligibility_check_hands_over(app_database: str) -> None:
+    sender = "q" * 64
+    with_conversation(app_database, sender)
+    session = EligibilitySession(check=CHECK_IDS[0], language="bn")
+    assert eligibility_answer(session, "manusher sathe kotha bolte chai") == "human"
+    tracker = make_tracker(sender=sender, slots={"eligibility_session": session.to_dict()})
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionEligibilityResult().run(dispatcher, tracker, {}))
+    assert ConversationPaused() in events
+    with session_scope(app_database) as db:
+        assert db.scalars(select(Handoff)).one().reason == "request_human"

@@ -19,22 +19,14 @@ from bot.core.config import get_settings
 from bot.screening.session import answer, start
 from bot.storage.crypto import decrypt
 from bot.storage.db import session_scope
-from bot.storage.models import Contact, Conversation, Handoff, ScreeningRecord
-from tests.unit.actions.conftest import make_tracker
+from bot.storage.models import Handoff, ScreeningRecord
+from tests.unit.actions.conftest import make_tracker, with_conversation
 
 
 def run(action, tracker):  # type: ignore[no-untyped-def]
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
     return dispatcher, events
-
-
-def with_conversation(url: str, key: str) -> None:
-    with session_scope(url) as session:
-        contact = Contact(phone_key=key, phone_encrypted=b"x")
-        session.add(contact)
-        session.flush()
-        session.add(Conversation(contact_id=contact.id, channel="whatsapp"))
 
 
 def test_start_adds_pc_ptsd5_after_a_danger_report() -> None:
