@@ -30,11 +30,10 @@ from bot.channels.twilio_media import MediaUnavailable, can_fetch, fetch_media
 from bot.core.config import Settings
 from bot.handoff.service import open_handoff, request_handoff
 from bot.knowledge.reverse_geocode import locate
-from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.rasa_client import BotReply
 from bot.responses import ResponseCatalogue
 from bot.routing.choices import Turn, chosen_language, decide_turn
-from bot.routing.retry import ANSWERED, RETRYING
+from bot.routing.retry import ANSWERED, RETRYING, deliver_late
 from bot.routing.taps import get_taps
 from bot.storage.crypto import encrypt, encrypt_bytes, phone_key
 from bot.storage.db import session_scope
@@ -508,32 +507,15 @@ def send_late(
     conversation: Conversation,
     replies: list[BotReply],
 ) -> None:
-    """Send a turn's replies after its webhook was answered, as messages the helpline
-    starts (stored as they go; discreet mode and a quick exit respected by `send_to_person`).
-
-    Twilio refusing them puts the conversation in a counsellor's queue instead.
-    """
-    try:
-        for reply in replies:
-            if reply.text:
-                send_to_person(
-                    session=session,
-                    settings=settings,
-                    conversation=conversation,
-                    text=reply.text,
-                    author="bot",
-                )
-    except NoConsent as reason:
-        log.info("a late answer not sent: %s", reason)
-    except (OutsideSessionWindow, DeliveryFailed) as error:
-        log.warning("a late answer could not be delivered: %s", error)
-        request_handoff(
-            session=session,
-            conversation=conversation,
-            priority="normal",
-            reason="undelivered",
-            actor="media",
-        )
+    """Send a turn's replies after its webhook was answered (`retry.deliver_late`)."""
+    deliver_late(
+        session=session,
+        settings=settings,
+        conversation=conversation,
+        replies=replies,
+        undelivered_reason="undelivered",
+        actor="media",
+    )
 
 
 def say_late(

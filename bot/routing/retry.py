@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import Settings
 from bot.handoff.queue import aware
 from bot.handoff.service import request_handoff
-from bot.outbound import DeliveryFailed, OutsideSessionWindow, send_to_person
+from bot.outbound import DeliveryFailed, NoConsent, OutsideSessionWindow, send_to_person
 from bot.rasa_client import BotReply, RasaBusy, RasaClient, RasaUnavailable
 from bot.storage.crypto import decrypt
 from bot.storage.db import session_scope
@@ -53,6 +53,7 @@ RETRYING = "retrying"
 ANSWERED = "answered"
 ANSWERED_LATE = "answered_late"  # by a retry, after the fallback
 HANDED_OVER = "handed_over"
+WITHHELD = "withheld"  # answered by Rasa, not sent: the person may not be written to now
 # Turns still "received" after this long never concluded: their replica or database went.
 STUCK_AFTER = dt.timedelta(seconds=60)
 # Older ones predate this mechanism (or a long outage): they are not replayed to Rasa.
@@ -368,31 +369,59 @@ def _deliver(
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             return  # erased meanwhile
-        status = ANSWERED_LATE
-        try:
-            for reply in replies:
-                if reply.text:
-                    send_to_person(
-                        session=session,
-                        settings=settings,
-                        conversation=conversation,
-                        text=reply.text,
-                        author="bot",
-                    )
-        except (OutsideSessionWindow, DeliveryFailed) as error:
-            log.warning("a retried answer could not be delivered: %s", error)
-            request_handoff(
-                session=session,
-                conversation=conversation,
-                priority="normal",
-                reason=HANDOFF_REASON,
-                actor="retry",
-            )
-            status = HANDED_OVER
+        status = deliver_late(
+            session=session,
+            settings=settings,
+            conversation=conversation,
+            replies=replies,
+            undelivered_reason=HANDOFF_REASON,
+            actor="retry",
+        )
         offered = [reply.choices for reply in replies if reply.choices]
         if offered:
             conversation.pending_choices = list(offered[-1])
         _set_status(session=session, message_id=pending.message_id, status=status)
+
+
+def deliver_late(
+    *,
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    replies: list[BotReply],
+    undelivered_reason: str,
+    actor: str,
+) -> str:
+    """Send a turn's replies after its webhook was answered, as messages the helpline
+    starts (stored as they go; discreet mode and a quick exit respected by
+    `send_to_person`). Returns the inbound message's status: ANSWERED_LATE; HANDED_OVER
+    when Twilio refused them (WhatsApp's 24-hour window, an error: a counsellor is asked
+    to look); WITHHELD when the person may not be written to now (they left for safety).
+    """
+    try:
+        for reply in replies:
+            if reply.text:
+                send_to_person(
+                    session=session,
+                    settings=settings,
+                    conversation=conversation,
+                    text=reply.text,
+                    author="bot",
+                )
+    except NoConsent as reason:
+        log.info("a late answer not sent: %s", reason)
+        return WITHHELD
+    except (OutsideSessionWindow, DeliveryFailed) as error:
+        log.warning("a late answer could not be delivered: %s", error)
+        request_handoff(
+            session=session,
+            conversation=conversation,
+            priority="normal",
+            reason=undelivered_reason,
+            actor=actor,
+        )
+        return HANDED_OVER
+    return ANSWERED_LATE
 
 
 def rasa_lock_probe(redis_url: str) -> Callable[[str], bool] | None:

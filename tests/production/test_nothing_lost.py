@@ -343,3 +343,34 @@ def test_the_same_message_sid_on_two_replicas_at_once_is_answered_once(
     with session_scope(database_url) as session:
         assert session.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == 10
         assert session.scalar(select(func.count(Conversation.id))) == 10
+
+
+class ExitDuringTurnRasa(RecordingRasa):
+    """While the retried turn runs, the person sends the exit word (their conversation is
+    closed for safety): the answer must not reach them."""
+
+    settings: Settings | None = None
+
+    def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
+        replies = super().send(sender=sender, text=text, metadata=metadata)
+        assert self.settings is not None
+        with session_scope(self.settings.database_url) as session:
+            session.execute(
+                update(Conversation).values(state="closed", closed_reason="exited_for_safety")
+            )
+        return replies
+
+
+def test_a_late_answer_is_withheld_when_the_person_left_for_safety_meanwhile(
+    app_for, twilio
+) -> None:  # type: ignore[no-untyped-def]
+    rasa = ExitDuringTurnRasa(down=True)
+    client, settings = app_for(rasa)
+    rasa.settings = settings
+    post_signed(client, URL, whatsapp_form("I need help with my ration card"))
+    rasa.down = False
+    age_attempts(settings)
+    report = retry_pending(settings=settings, rasa=rasa)
+    assert report.errors == []
+    assert twilio.requests == []  # nothing reaches a phone that may be watched
+    assert statuses(settings) == ["withheld"]
