@@ -161,7 +161,6 @@ def _handle_stored(
             )
         if chat and conversation.awaiting == AWAITING_SAFE_WORD and not crisis.is_crisis:
             # Any text is a word here: not a language, not a menu number, not for Rasa.
-            mark_answered(session=session, message_id=inbound_id)
             word_replies = _take_safe_word(
                 settings=settings,
                 catalogue=catalogue,
@@ -175,6 +174,7 @@ def _handle_stored(
                 settings=settings,
                 catalogue=catalogue,
                 conversation=conversation,
+                message_id=inbound_id,
                 replies=word_replies,
                 late=late,
             )
@@ -213,12 +213,12 @@ def _handle_stored(
                 text=turn.text,
             )
             if settled is not None:
-                mark_answered(session=session, message_id=inbound_id)
                 return _gateway_answer(
                     session=session,
                     settings=settings,
                     catalogue=catalogue,
                     conversation=conversation,
+                    message_id=inbound_id,
                     replies=settled,
                     late=late,
                 )
@@ -304,10 +304,12 @@ def _gateway_answer(
     settings: Settings,
     catalogue: ResponseCatalogue,
     conversation: Conversation,
+    message_id: int,
     replies: list[BotReply],
     late: bool = False,
 ) -> RoutingResult:
-    """Store and return a turn the gateway answered itself (a safety setting)."""
+    """Conclude, store and return a turn the gateway answered itself (a safety setting)."""
+    mark_answered(session=session, message_id=message_id)
     discreet = conversation.contact.discreet
     _store_replies(
         session=session,
