@@ -157,3 +157,40 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+#: The PostgreSQL server of this machine, for tests of the production configuration.
+MACHINE_POSTGRES = os.environ.get(
+    "SAHAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def fresh_postgres_databases(*prefixes: str) -> Iterator[list[str]]:
+    """Empty databases on this machine's PostgreSQL server, one per prefix (a random
+    suffix each), dropped afterwards; fails the test when the server is not usable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bot.storage.db import get_engine
+
+    suffix = secrets.token_hex(4)
+    names = [f"{prefix}_{suffix}" for prefix in prefixes]
+    admin = create_engine(MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # the server is part of this machine's test set-up
+        pytest.fail(f"PostgreSQL at {MACHINE_POSTGRES} is not usable: {error}")
+    base = make_url(MACHINE_POSTGRES)
+    urls = [base.set(database=name).render_as_string(hide_password=False) for name in names]
+    try:
+        yield urls
+    finally:
+        for url in urls:
+            get_engine(url).dispose()
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -29,7 +29,6 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -39,15 +38,18 @@ from bot.cluster import Cluster, Topology, start_cluster, wait_until_ready
 from bot.core.config import PROJECT_ROOT, Settings
 from bot.responses import get_catalogue
 from bot.storage.crypto import phone_key
-from tests.conftest import free_port, make_settings, post_signed, whatsapp_form
+from tests.conftest import (
+    free_port,
+    fresh_postgres_databases,
+    make_settings,
+    post_signed,
+    whatsapp_form,
+)
 from tests.fake_twilio import FakeTwilio, fake_twilio
 from tests.production.conftest import PrivatePostgres, PrivateRedis
 from tests.production.servers import ThreadServer
 from tests.production.test_tracker_privacy import converse_then_erase
 
-MACHINE_POSTGRES = os.environ.get(
-    "SAHAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 MACHINE_REDIS = os.environ.get("SAHAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.timeout(300)]
@@ -171,33 +173,19 @@ def _cluster(
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The production shape on this machine's own PostgreSQL and Redis servers (fresh
     databases, dropped afterwards; a Redis database of the tests' own)."""
-    suffix = secrets.token_hex(3)
-    names = [f"sahay_fault_{suffix}", f"tracker_fault_{suffix}"]
-    admin = create_engine(MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # the server is part of this machine's test set-up
-        pytest.fail(f"PostgreSQL at {MACHINE_POSTGRES} is not usable: {error}")
-    app_db, tracker_db = (
-        make_url(MACHINE_POSTGRES).set(database=name).render_as_string(hide_password=False)
-        for name in names
-    )
-    try:
-        with _cluster(
-            tmp_path_factory.mktemp("cluster"),
-            app_db=app_db,
-            tracker_db=tracker_db,
-            redis_url=MACHINE_REDIS,
-            postgres=None,
-        ) as shape:
+        with (
+            fresh_postgres_databases("sahay_fault", "tracker_fault") as (app_db, tracker_db),
+            _cluster(
+                tmp_path_factory.mktemp("cluster"),
+                app_db=app_db,
+                tracker_db=tracker_db,
+                redis_url=MACHINE_REDIS,
+                postgres=None,
+            ) as shape,
+        ):
             yield shape
     finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
         _write_report()
 
 
