@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.stand_in import JsonHandler, serving
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-" + "0" * 16
@@ -68,7 +69,7 @@ def fake_media() -> Iterator[FakeMedia]:
     state = FakeMedia()
     expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             path = urlparse(self.path).path
             name = path.rsplit("/", 1)[-1]
@@ -134,27 +135,12 @@ def fake_media() -> Iterator[FakeMedia]:
                 },
             )
 
-        def _json(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        state.url = url
+        try:
+            yield state
+        finally:
+            state.release()  # a held download lets go before the server stops
 
 
 def ogg_opus(seed: bytes = b"") -> bytes:

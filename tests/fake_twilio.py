@@ -19,9 +19,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.stand_in import JsonHandler, serving
 
 ACCOUNT_SID = "AC" + "1" * 32
 CONTENT_TYPES = {
@@ -148,7 +149,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
     state = FakeTwilio()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
             if not self._authorised():
@@ -156,15 +157,15 @@ def fake_twilio() -> Iterator[FakeTwilio]:
             with lock:
                 state.content_requests.append(("GET", path, None))
                 if path == "/v1/Content":
-                    self._reply(200, _page(state, path, query, approvals=False))
+                    self._json(200, _page(state, path, query, approvals=False))
                 elif path == "/v1/ContentAndApprovals":
-                    self._reply(200, _page(state, path, query, approvals=True))
+                    self._json(200, _page(state, path, query, approvals=True))
                 elif match := re.fullmatch(r"/v1/Content/(HX[0-9a-f]{32})/ApprovalRequests", path):
                     content = state.contents.get(match.group(1))
                     if content is None:
-                        self._reply(404, ContentError(404, 20404, "Not found").body)
+                        self._json(404, ContentError(404, 20404, "Not found").body)
                         return
-                    self._reply(
+                    self._json(
                         200,
                         {
                             "sid": content["sid"],
@@ -174,7 +175,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                         },
                     )
                 else:
-                    self._reply(404, ContentError(404, 20404, "Not found").body)
+                    self._json(404, ContentError(404, 20404, "Not found").body)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -193,15 +194,15 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                     if call
                     else {"code": 63016, "message": "Outside the allowed window", "status": 400}
                 )
-                self._reply(state.fail_with, body)
+                self._json(state.fail_with, body)
                 return
             if call:
-                self._reply(200, {"sid": call.group(1), "status": "in-progress"})
+                self._json(200, {"sid": call.group(1), "status": "in-progress"})
                 return
             # Unique across stand-ins: tests sharing one helpline's database each start one.
             sid = "SM" + secrets.token_hex(16)
             state.sids.append(sid)
-            self._reply(
+            self._json(
                 201,
                 {
                     "sid": sid,
@@ -227,16 +228,16 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                     if state.fail_with:
                         raise ContentError(state.fail_with, 20001, "Refused by the stand-in")
                     if path == "/v1/Content":
-                        self._reply(201, self._create(body))
+                        self._json(201, self._create(body))
                         return
                     match = re.fullmatch(
                         r"/v1/Content/(HX[0-9a-f]{32})/ApprovalRequests/whatsapp", path
                     )
                     if match is None:
                         raise ContentError(404, 20404, "Not found")
-                    self._reply(201, self._approval(match.group(1), body))
+                    self._json(201, self._approval(match.group(1), body))
             except ContentError as error:
-                self._reply(error.status, error.body)
+                self._json(error.status, error.body)
 
         def _create(self, body: Any) -> dict[str, Any]:
             check_definition(body)
@@ -298,26 +299,9 @@ def fake_twilio() -> Iterator[FakeTwilio]:
                 user = base64.b64decode(header[6:]).decode().partition(":")[0]
                 if user.startswith("AC"):
                     return True
-            self._reply(401, ContentError(401, 20003, "Authenticate").body)
+            self._json(401, ContentError(401, 20003, "Authenticate").body)
             return False
 
-        def _reply(self, code: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

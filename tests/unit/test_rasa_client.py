@@ -13,6 +13,7 @@ import pytest
 
 from bot.rasa_client import RasaBusy, RasaClient, RasaUnavailable
 from tests.conftest import free_port
+from tests.stand_in import JsonHandler, serving
 
 
 class SlowRasa(ThreadingHTTPServer):
@@ -93,22 +94,14 @@ def test_after_close_the_crisis_pause_is_only_logged(caplog: pytest.LogCaptureFi
     assert "could not pause Rasa" in caplog.text
 
 
-class _Claimed(BaseHTTPRequestHandler):
+class _Claimed(JsonHandler):
     """The engine's channel refusing a message it has a claim on."""
 
     state = "in_progress"
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
-        body = json.dumps({"status": self.state}).encode()
-        self.send_response(409)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
+        self._json(409, {"status": self.state})
 
 
 @pytest.mark.parametrize(("state", "processed"), [("in_progress", False), ("processed", True)])
@@ -116,17 +109,12 @@ def test_a_claimed_message_raises_busy_saying_whether_it_was_processed(
     state: str, processed: bool
 ) -> None:
     handler = type("Handler", (_Claimed,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    client = RasaClient(f"http://{host!s}:{port}", timeout=5)
-    try:
-        with pytest.raises(RasaBusy) as raised:
-            client.send(sender="abc", text="hi", metadata={"sahay_ref": "SM1"})
-        assert raised.value.processed is processed
-        assert isinstance(raised.value, RasaUnavailable)  # callers that only know that one
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as url:
+        client = RasaClient(url, timeout=5)
+        try:
+            with pytest.raises(RasaBusy) as raised:
+                client.send(sender="abc", text="hi", metadata={"sahay_ref": "SM1"})
+            assert raised.value.processed is processed
+            assert isinstance(raised.value, RasaUnavailable)  # callers that only know that one
+        finally:
+            client.close()
